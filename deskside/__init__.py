@@ -1,0 +1,5 @@
+"""Deskside: an open-source IT service desk."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

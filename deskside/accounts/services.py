@@ -1,0 +1,253 @@
+"""Writes for people, teams and sign-in. Each is one transaction."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
+
+from deskside.accounts.models import (
+    CONSOLE_ROLES,
+    Department,
+    EmailAddress,
+    Location,
+    PhoneKind,
+    PhoneNumber,
+    Role,
+    SetupToken,
+    Team,
+    TeamMembership,
+    TeamTier,
+    TechnicalComfort,
+    User,
+    hash_token,
+    normalise_email,
+)
+from deskside.lib.phones import normalise_phone
+
+SETUP_LINK_HOURS = 24
+
+
+class MagicLinkTokenGenerator(PasswordResetTokenGenerator):
+    """Like a password-reset token, it is void once used: signing in changes last_login."""
+
+    key_salt = "deskside.accounts.MagicLinkTokenGenerator"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.timeout = settings.MAGIC_LINK_MINUTES * 60
+
+
+magic_link_tokens = MagicLinkTokenGenerator()
+
+
+def _check_email_free(email: str, *, owner: User | None = None) -> None:
+    clash = EmailAddress.objects.filter(email=email)
+    if owner is not None:
+        clash = clash.exclude(user=owner)
+    users = User.objects.filter(email=email)
+    if owner is not None:
+        users = users.exclude(pk=owner.pk)
+    if clash.exists() or users.exists():
+        raise ValidationError(
+            _("%(email)s already belongs to someone else. Search for them instead."),
+            params={"email": email},
+            code="email_taken",
+        )
+
+
+@transaction.atomic
+def person_create(
+    *,
+    email: str,
+    full_name: str,
+    role: str = Role.REQUESTER,
+    password: str | None = None,
+    department: Department | None = None,
+    location: Location | None = None,
+    job_title: str = "",
+    is_vip: bool = False,
+    technical_comfort: str = TechnicalComfort.STANDARD,
+    phones: Iterable[tuple[str, str]] = (),
+    other_emails: Iterable[str] = (),
+) -> User:
+    """Create a person with their primary address, other addresses and phone numbers.
+
+    ``phones`` are ``(number, kind)`` pairs in any common format; they are stored in E.164.
+    """
+    address = normalise_email(email)
+    if not full_name.strip():
+        raise ValidationError(_("Please give the person's name."), code="name_required")
+    _check_email_free(address)
+    if password is not None:
+        validate_password(password)
+    user = User.objects.create_user(
+        address,
+        password,
+        full_name=full_name.strip(),
+        role=role,
+        department=department,
+        location=location,
+        job_title=job_title,
+        is_vip=is_vip,
+        technical_comfort=technical_comfort,
+    )
+    for other in other_emails:
+        person_add_email(user=user, email=other)
+    for number, kind in phones:
+        person_add_phone(user=user, number=number, kind=kind)
+    return user
+
+
+@transaction.atomic
+def person_add_email(*, user: User, email: str) -> EmailAddress:
+    address = normalise_email(email)
+    _check_email_free(address, owner=user)
+    record, _created = EmailAddress.objects.get_or_create(user=user, email=address)
+    return record
+
+
+@transaction.atomic
+def person_add_phone(
+    *, user: User, number: str, kind: str = PhoneKind.WORK, extension: str = ""
+) -> PhoneNumber:
+    e164 = normalise_phone(number)
+    record, _created = PhoneNumber.objects.get_or_create(
+        user=user, number=e164, defaults={"kind": kind, "extension": extension}
+    )
+    return record
+
+
+@transaction.atomic
+def person_set_password(*, user: User, password: str) -> None:
+    validate_password(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+
+
+@transaction.atomic
+def team_create(
+    *,
+    name: str,
+    tier: str = TeamTier.SERVICE_DESK,
+    lead: User | None = None,
+    members: Iterable[User] = (),
+    description: str = "",
+) -> Team:
+    team = Team.objects.create(name=name.strip(), tier=tier, lead=lead, description=description)
+    for member in [*members, *([lead] if lead else [])]:
+        team_add_member(team=team, user=member)
+    return team
+
+
+@transaction.atomic
+def team_add_member(*, team: Team, user: User) -> TeamMembership:
+    if user.role not in CONSOLE_ROLES:
+        raise ValidationError(
+            _("%(name)s is a requester. Make them an agent before adding them to a team."),
+            params={"name": user.full_name},
+            code="not_an_agent",
+        )
+    membership, _created = TeamMembership.objects.get_or_create(team=team, user=user)
+    return membership
+
+
+# --- First-run setup ----------------------------------------------------------------------
+
+
+def admin_exists() -> bool:
+    return User.objects.filter(role=Role.ADMIN, is_active=True).exists()
+
+
+@transaction.atomic
+def setup_token_create() -> str:
+    """A fresh one-time setup link token. Earlier unused links stop working."""
+    SetupToken.objects.all().delete()
+    token = secrets.token_urlsafe(32)
+    SetupToken.objects.create(
+        token_hash=hash_token(token),
+        expires_at=timezone.now() + timedelta(hours=SETUP_LINK_HOURS),
+    )
+    return token
+
+
+def setup_token_is_valid(token: str) -> bool:
+    if admin_exists():
+        return False
+    return SetupToken.objects.filter(
+        token_hash=hash_token(token), expires_at__gt=timezone.now()
+    ).exists()
+
+
+@transaction.atomic
+def setup_complete(*, token: str, email: str, full_name: str, password: str) -> User:
+    """Create the first administrator from a valid setup link, then void every link."""
+    # Lock the token row so two browsers submitting the link at once create one admin.
+    found = (
+        SetupToken.objects.select_for_update()
+        .filter(token_hash=hash_token(token), expires_at__gt=timezone.now())
+        .first()
+    )
+    if found is None or admin_exists():
+        raise ValidationError(
+            _(
+                "This setup link has already been used or has expired. Run 'deskside serve' "
+                "again to print a new one, or sign in."
+            ),
+            code="setup_link_invalid",
+        )
+    user = person_create(email=email, full_name=full_name, role=Role.ADMIN, password=password)
+    SetupToken.objects.all().delete()
+    return user
+
+
+# --- Sign-in links --------------------------------------------------------------------------
+
+
+def magic_link_url(user: User) -> str:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = magic_link_tokens.make_token(user)
+    path = reverse("accounts:magic_link_use", kwargs={"uidb64": uid, "token": token})
+    return f"{settings.BASE_URL}{path}"
+
+
+def magic_link_send(*, email: str) -> bool:
+    """Email a sign-in link to the requester with this address, if there is one.
+
+    Returns whether a mail was sent; callers must not reveal this to the visitor.
+    Desk staff sign in with a password, so they are not sent links.
+    """
+    address = normalise_email(email)
+    record = (
+        EmailAddress.objects.select_related("user")
+        .filter(email=address, user__is_active=True, user__role=Role.REQUESTER)
+        .first()
+    )
+    if record is None:
+        return False
+    user = record.user
+    context = {
+        "user": user,
+        "link": magic_link_url(user),
+        "minutes": settings.MAGIC_LINK_MINUTES,
+    }
+    send_mail(
+        subject=_("Your sign-in link for the IT help desk"),
+        message=render_to_string("accounts/email/magic_link.txt", context),
+        from_email=None,
+        recipient_list=[address],
+    )
+    return True

@@ -1,0 +1,21 @@
+"""The URL map. The console lives under /console/, the portal under /portal/."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+from deskside.accounts import views as account_views
+from deskside.api.api import api
+from deskside.system import views as system_views
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("setup/<str:token>/", account_views.setup, name="setup"),
+    path("accounts/", include("deskside.accounts.urls")),
+    path("console/", include("deskside.tickets.urls")),
+    path("portal/", include("deskside.portal.urls")),
+    path("api/v1/", api.urls),
+    path("healthz", system_views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]
