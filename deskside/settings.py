@@ -15,9 +15,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import django_stubs_ext
+import phonenumbers
 from dotenv import dotenv_values
 
 from deskside.lib.env import ConfigError, Env, parse_database_url
+
+# Lets admin and queryset classes be subscripted at run time, as the type checker wants.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -162,7 +167,6 @@ if _db.engine == "sqlite":
                     "PRAGMA busy_timeout=20000;"
                 ),
             },
-            "TEST": {"NAME": env.optional("TEST_SQLITE_NAME")},
         }
     }
 else:
@@ -244,6 +248,11 @@ MAGIC_LINK_MINUTES = env.integer("MAGIC_LINK_MINUTES", 15, minimum=1)
 LOGIN_ATTEMPTS_PER_WINDOW = env.integer("LOGIN_ATTEMPTS", 10, minimum=1)
 LOGIN_WINDOW_SECONDS = env.integer("LOGIN_WINDOW_SECONDS", 900, minimum=10)
 DEFAULT_PHONE_REGION = env.string("PHONE_REGION", "US").upper()
+if DEFAULT_PHONE_REGION not in phonenumbers.SUPPORTED_REGIONS:
+    raise ConfigError(
+        "DESKSIDE_PHONE_REGION must be a two-letter country code such as GB or US, "
+        f"not {DEFAULT_PHONE_REGION!r}."
+    )
 
 # --- Email ----------------------------------------------------------------------------
 EMAIL_HOST = env.optional("EMAIL_HOST")
@@ -279,6 +288,8 @@ USE_TZ = True
 # --- Static files ---------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+# WhiteNoise serves from here; creating it early avoids a warning before collectstatic runs.
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {
