@@ -107,6 +107,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "huey.contrib.djhuey",
+    # Listed so the API docs page serves Swagger UI from ninja's static files, not a CDN.
+    "ninja",
     "deskside.accounts",
     "deskside.system",
     "deskside.tickets",

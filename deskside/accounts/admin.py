@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from deskside.accounts.models import (
@@ -72,6 +73,10 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     list_display = ["name", "user", "prefix", "created_at", "last_used_at", "expires_at"]
     readonly_fields = ["token_hash", "prefix", "created_at", "last_used_at"]
     search_fields = ["name", "user__email"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A token made here would have no secret anyone could use; see docs/api.md.
+        return False
 
 
 admin.site.site_header = _("Deskside administration")

@@ -20,7 +20,7 @@ def request_link(client: Client, email: str) -> str:
 
 def link_from_outbox() -> str:
     assert len(mail.outbox) == 1
-    match = re.search(r"https?://\S+/sign-in-link/\S+/", mail.outbox[0].body)
+    match = re.search(r"https?://\S+/sign-in-link/\S+/", str(mail.outbox[0].body))
     assert match is not None
     return "/" + match.group(0).split("://", 1)[1].split("/", 1)[1]
 
