@@ -18,3 +18,25 @@ def heartbeat_record(*, source: str = WORKER, at: datetime | None = None) -> Hea
         source=source, defaults={"beat_at": at or timezone.now()}
     )
     return beat
+
+
+def database_updates_pending() -> int:
+    """How many database migrations have not been applied yet."""
+    from django.db import DEFAULT_DB_ALIAS, connections
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+    return len(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+
+
+def database_update() -> int:
+    """Apply pending database migrations quietly; return how many there were.
+
+    Migrate runs even when nothing is pending, because its post_migrate step creates the
+    cache table on databases set up before that step existed.
+    """
+    from django.core.management import call_command
+
+    pending = database_updates_pending()
+    call_command("migrate", interactive=False, verbosity=0)
+    return pending

@@ -83,7 +83,8 @@ def test_next_is_followed_only_within_the_site(client: Client, personas: Persona
     assert response["Location"] == "/portal/"
     client.logout()
     response = client.post(
-        url + "?next=https://evil.example/", {"email": personas.requester.email, "password": PASSWORD}
+        url + "?next=https://evil.example/",
+        {"email": personas.requester.email, "password": PASSWORD},
     )
     assert response["Location"] == reverse("home")
 

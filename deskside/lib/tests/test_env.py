@@ -28,7 +28,12 @@ def test_typed_readers() -> None:
 @pytest.mark.parametrize(
     ("variable", "value", "reader", "message"),
     [
-        ("DEBUG", "maybe", lambda e: e.flag("DEBUG", False), "DESKSIDE_DEBUG must be true or false"),
+        (
+            "DEBUG",
+            "maybe",
+            lambda e: e.flag("DEBUG", False),
+            "DESKSIDE_DEBUG must be true or false",
+        ),
         ("PORT", "eighty", lambda e: e.integer("PORT", 1), "DESKSIDE_PORT must be a whole number"),
         ("PORT", "0", lambda e: e.integer("PORT", 1, minimum=1), "must be at least 1"),
         ("URL", "help.example.com", lambda e: e.url("URL", "http://x"), "full web address"),

@@ -1,0 +1,60 @@
+"""'deskside worker' run for real: it takes jobs, beats, and stops when asked."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+from pathlib import Path
+
+from deskside.system.tests.processes import run_deskside, running, wait_for
+
+
+def _heartbeat(database: Path) -> str | None:
+    with sqlite3.connect(database) as db:
+        row = db.execute("SELECT beat_at FROM system_heartbeat WHERE source = 'worker'").fetchone()
+    return str(row[0]) if row else None
+
+
+def test_worker_beats_and_stops_gracefully(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert run_deskside(data, "migrate").returncode == 0
+    with running(data, "worker", "--threads", "1") as worker:
+        wait_for(
+            lambda: _heartbeat(data / "deskside.sqlite3"),
+            timeout=30,
+            what="the worker's heartbeat",
+            child=worker,
+        )
+        assert "Background worker started" in worker.stderr
+        assert "1 threads" in worker.stderr
+        # SIGTERM, as systemd or 'deskside serve' sends, means "finish up and stop".
+        assert worker.stop(signal.SIGTERM) == 0, worker.describe()
+        assert "Background worker stopped." in worker.stderr
+        assert "Traceback" not in worker.stderr
+
+
+def test_worker_stops_when_the_serve_that_started_it_is_gone(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert run_deskside(data, "migrate").returncode == 0
+    # A process that has already ended: the worker's parent is certainly not it.
+    ended = subprocess.Popen(["true"])  # noqa: S607  (a standard tool)
+    ended.wait()
+    with running(data, "worker", "--parent-pid", str(ended.pid)) as worker:
+        assert worker.process.wait(timeout=30) == 0, worker.describe()
+        assert "has gone; stopping" in worker.stderr
+
+
+def test_worker_refuses_when_jobs_run_immediately(tmp_path: Path) -> None:
+    result = run_deskside(tmp_path / "data", "worker", DESKSIDE_JOBS_IMMEDIATE="true")
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith("deskside: DESKSIDE_JOBS_IMMEDIATE is on")
+
+
+def test_worker_refuses_a_database_without_its_tables(tmp_path: Path) -> None:
+    result = run_deskside(tmp_path / "data", "worker")
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith("deskside: The database is missing ")
+    assert "Run 'deskside migrate'" in line
