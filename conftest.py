@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from django.test import override_settings
 
+from deskside.browser_testing import browser, page, phone_page  # noqa: F401  (fixtures)
 from deskside.testing import Personas, make_personas, personas  # noqa: F401  (fixtures)
 
 

@@ -18,7 +18,7 @@ class SignInForm(forms.Form):
 
     email = forms.EmailField(
         label=_("Email address"),
-        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     password = forms.CharField(
         label=_("Password"),
@@ -51,7 +51,7 @@ class SignInForm(forms.Form):
 class MagicLinkForm(forms.Form):
     email = forms.EmailField(
         label=_("Your work email address"),
-        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
 
