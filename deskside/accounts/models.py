@@ -270,6 +270,11 @@ class Team(models.Model):
         related_name="teams_led",
     )
     description = models.TextField(_("description"), blank=True)
+    is_restricted = models.BooleanField(
+        _("restricted"),
+        default=False,
+        help_text=_("Only members (and IT managers) see this team's tickets, e.g. HR or Security."),
+    )
     members: models.ManyToManyField[User, TeamMembership] = models.ManyToManyField(
         User, through="TeamMembership", related_name="teams", verbose_name=_("members")
     )

@@ -9,3 +9,6 @@ class TicketsConfig(AppConfig):
     name = "deskside.tickets"
     label = "tickets"
     verbose_name = "Tickets and the agent console"
+
+    def ready(self) -> None:
+        from deskside.tickets import policies  # noqa: F401  (registers with the gate)

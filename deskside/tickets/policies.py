@@ -1,0 +1,69 @@
+"""Who may see and change tickets, their messages and attachments (registered in the gate)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from deskside.accounts.models import TeamMembership, User
+from deskside.accounts.permissions import Policy, register
+from deskside.tickets.models import Attachment, Message, MessageKind, Ticket
+
+
+def ticket_filter(user: User, prefix: str = "") -> Q:
+    """The tickets ``user`` may see, as a filter (``prefix`` reaches them through a relation).
+
+    - IT managers, executives and administrators: every ticket.
+    - Agents and team leads: tickets of unrestricted or no team, of their own teams, and any
+      assigned to them or requested by them.
+    - Requesters: tickets they requested or watch.
+    """
+    if user.sees_whole_desk:
+        return Q()
+    watched = Ticket.watchers.through.objects.filter(user_id=user.pk).values("ticket_id")
+    own = Q(**{f"{prefix}requester_id": user.pk}) | Q(**{f"{prefix}pk__in": watched})
+    if not user.uses_console:
+        return own
+    my_teams = list(TeamMembership.objects.filter(user=user).values_list("team_id", flat=True))
+    return (
+        own
+        | Q(**{f"{prefix}team__isnull": True})
+        | Q(**{f"{prefix}team__is_restricted": False})
+        | Q(**{f"{prefix}team_id__in": my_teams})
+        | Q(**{f"{prefix}assignee_id": user.pk})
+    )
+
+
+@register(Ticket)
+class TicketPolicy(Policy):
+    def visible(self, user: User, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.filter(ticket_filter(user))
+
+    def may_change(self, user: User, obj: Any) -> bool:
+        # Requesters act on their tickets only through replies and "fixed / not fixed".
+        return user.uses_console
+
+
+@register(Message)
+class MessagePolicy(Policy):
+    def visible(self, user: User, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        queryset = queryset.filter(ticket_filter(user, "ticket__"))
+        if not user.uses_console:
+            queryset = queryset.exclude(kind=MessageKind.NOTE)
+        return queryset
+
+    def may_change(self, user: User, obj: Any) -> bool:
+        return False  # the conversation is a record; nothing is edited after it is sent
+
+
+@register(Attachment)
+class AttachmentPolicy(Policy):
+    def visible(self, user: User, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        queryset = queryset.filter(ticket_filter(user, "ticket__"))
+        if not user.uses_console:
+            queryset = queryset.exclude(message__kind=MessageKind.NOTE)
+        return queryset
+
+    def may_change(self, user: User, obj: Any) -> bool:
+        return False
