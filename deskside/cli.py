@@ -25,6 +25,8 @@ Running the desk
 People
   createadmin    Create an administrator, or make someone one and set their password.
   demo           Fill the desk with realistic example teams, agents and requesters.
+  token          Create, list or revoke personal API tokens for scripts
+                 (for example: token create --user EMAIL --scope read).
 
 Maintenance
   migrate        Apply database updates without starting the desk.

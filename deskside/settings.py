@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "deskside.accounts",
     "deskside.system",
     "deskside.tickets",
+    "deskside.search",
     "deskside.portal",
     "deskside.api",
 ]
@@ -256,6 +257,11 @@ if DEFAULT_PHONE_REGION not in phonenumbers.SUPPORTED_REGIONS:
         f"not {DEFAULT_PHONE_REGION!r}."
     )
 
+# --- REST API -------------------------------------------------------------------------
+# Requests per minute allowed to each API token, counted in the shared cache so the limit
+# holds across every web process. Browser sessions are not limited here.
+API_RATE_LIMIT = env.integer("API_RATE_LIMIT", 600, minimum=1)
+
 # --- Email ----------------------------------------------------------------------------
 EMAIL_HOST = env.optional("EMAIL_HOST")
 if EMAIL_HOST:
@@ -312,6 +318,10 @@ LOGGING: dict[str, Any] = {
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
     "loggers": {"huey": {"level": "WARNING" if LOG_LEVEL == "INFO" else LOG_LEVEL}},
 }
+
+# --- Agent console --------------------------------------------------------------------
+# How often an open queue asks for new tickets; lower means fresher queues and more requests.
+CONSOLE_POLL_SECONDS = env.integer("CONSOLE_POLL_SECONDS", 15, minimum=1)
 
 # --- Branding -------------------------------------------------------------------------
 DESK_NAME = env.string("DESK_NAME", "IT Help Desk")

@@ -8,6 +8,7 @@ from django.urls import include, path
 from deskside.accounts import views as account_views
 from deskside.api.api import api
 from deskside.system import views as system_views
+from deskside.tickets.views import attachments as attachment_views
 
 urlpatterns = [
     path("", account_views.home, name="home"),
@@ -15,6 +16,9 @@ urlpatterns = [
     path("accounts/", include("deskside.accounts.urls")),
     path("console/", include("deskside.tickets.urls")),
     path("portal/", include("deskside.portal.urls")),
+    path(
+        "attachments/<str:key>/", attachment_views.attachment_download, name="attachment_download"
+    ),
     path("api/v1/", api.urls),
     path("healthz", system_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),

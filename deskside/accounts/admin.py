@@ -70,8 +70,8 @@ class LocationAdmin(admin.ModelAdmin[Location]):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
-    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "expires_at"]
-    readonly_fields = ["token_hash", "prefix", "created_at", "last_used_at"]
+    list_display = ["name", "user", "scope", "prefix", "created_at", "last_used_at", "expires_at"]
+    readonly_fields = ["token_hash", "prefix", "scope", "created_at", "last_used_at"]
     search_fields = ["name", "user__email"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

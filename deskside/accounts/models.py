@@ -323,11 +323,27 @@ class SetupToken(models.Model):
         return f"setup link created {self.created_at:%Y-%m-%d %H:%M}"
 
 
+class TokenScope(models.TextChoices):
+    """What an API token may do: only look, or also change things."""
+
+    READ = "read", _("Read only")
+    WRITE = "write", _("Read and write")
+
+
 class ApiToken(models.Model):
     """A token an integration uses to call the REST API on a person's behalf."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(_("name"), max_length=100, help_text=_("What uses this token."))
+    # Read-only by default: a token leaked from a reporting script should not be able to
+    # change tickets. Scope narrows what the person may do; it never widens it.
+    scope = models.CharField(
+        _("scope"),
+        max_length=5,
+        choices=TokenScope.choices,
+        default=TokenScope.READ,
+        help_text=_("Read only tokens may only fetch; write tokens may also make changes."),
+    )
     token_hash = models.CharField(max_length=64, unique=True)
     prefix = models.CharField(max_length=12, help_text=_("The first characters, to recognise it."))
     created_at = models.DateTimeField(default=timezone.now)

@@ -34,6 +34,7 @@ from deskside.accounts.models import (
     TeamMembership,
     TeamTier,
     TechnicalComfort,
+    TokenScope,
     User,
     hash_token,
     normalise_email,
@@ -276,10 +277,20 @@ class ApiTokenRejected(Exception):
 
 @transaction.atomic
 def api_token_create(
-    *, user: User, name: str, expires_at: datetime | None = None
+    *,
+    user: User,
+    name: str,
+    scope: str = TokenScope.READ,
+    expires_at: datetime | None = None,
 ) -> tuple[ApiToken, str]:
-    """Create a token for ``user``; the raw token is returned here once and never stored."""
+    """Create a token for ``user``; the raw token is returned here once and never stored.
+
+    ``scope`` is ``read`` (the default, so a forgotten choice errs on the safe side) or
+    ``write``.
+    """
     label = name.strip()
+    if scope not in TokenScope.values:
+        raise ValidationError({"scope": _("Choose the scope read or write.")}, code="unknown_scope")
     if not label:
         raise ValidationError(
             {"name": _("Say what will use this token, such as 'Monitoring'.")},
@@ -296,6 +307,7 @@ def api_token_create(
         name=label,
         token_hash=hash_token(raw),
         prefix=raw[:API_TOKEN_SHOWN_CHARACTERS],
+        scope=scope,
         expires_at=expires_at,
     )
     return token, raw
@@ -309,6 +321,14 @@ def api_token_revoke(*, token: ApiToken) -> None:
 
 def api_token_authenticate(*, raw_token: str) -> User:
     """The active person a raw API token belongs to; raise ApiTokenRejected otherwise."""
+    return api_token_check(raw_token=raw_token).user
+
+
+def api_token_check(*, raw_token: str) -> ApiToken:
+    """The usable token (with its person) for a raw token; raise ApiTokenRejected otherwise.
+
+    The API needs the token itself, not only its person, to apply its scope and rate limit.
+    """
     now = timezone.now()
     token = ApiToken.objects.select_related("user").filter(token_hash=hash_token(raw_token)).first()
     if token is None:
@@ -330,7 +350,7 @@ def api_token_authenticate(*, raw_token: str) -> User:
         ApiToken.objects.filter(pk=token.pk).filter(
             Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale_before)
         ).update(last_used_at=now)
-    return token.user
+    return token
 
 
 # --- Administrators -------------------------------------------------------------------------

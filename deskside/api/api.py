@@ -16,6 +16,8 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponseBase, HttpResponseNotAllowed
 from django.urls import URLPattern, URLResolver, re_path
 from ninja import NinjaAPI
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.errors import ValidationErrorContext
 from ninja.openapi.docs import Swagger
 
 from deskside.accounts.api import router as accounts_router
@@ -26,12 +28,16 @@ from deskside.api.errors import (
     method_not_allowed_response,
     not_found_response,
 )
+from deskside.search.api import router as search_router
+from deskside.tickets.api import router as tickets_router
 
 View = Callable[..., HttpResponseBase]
 
 DESCRIPTION = """\
 The Deskside REST API. Authenticate with `Authorization: Bearer <token>` (integrations) or
 the signed-in browser session (the web UI; unsafe methods then need the CSRF token).
+Tokens are scoped `read` (GET only) or `write`, and rate limited per token (429 with
+Retry-After).
 Every error has the shape `{"error": {"code", "message", "details"}}`, and every list is
 paginated with `?page=` and `?page_size=` (at most 200). See docs/api.md.
 """
@@ -79,6 +85,22 @@ class DesksideAPI(NinjaAPI):
         patterns.append(re_path(r"^(?P<rest>.*)$", _with_error_shape(_unknown_path)))
         return patterns, app_name, namespace
 
+    def validation_error_from_error_contexts(
+        self, error_contexts: list[ValidationErrorContext[Any]]
+    ) -> NinjaValidationError:
+        error = super().validation_error_from_error_contexts(error_contexts)
+        # A body that is one schema is read as if nested under the parameter's name, so
+        # errors would say "payload.subject" when the client sent "subject". Drop that
+        # name, so schema errors and service errors name fields the same way.
+        wrappers = {
+            getattr(context.model, "__read_from_single_attr__", None) for context in error_contexts
+        } - {None}
+        for item in error.errors:
+            location = tuple(item.get("loc", ()))
+            if len(location) > 2 and location[0] == "body" and location[1] in wrappers:
+                item["loc"] = (location[0], *location[2:])
+        return error
+
     def get_openapi_schema(self, **kwargs: Any) -> Any:
         schema = super().get_openapi_schema(**kwargs)
         error_schema = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -104,3 +126,5 @@ api = DesksideAPI(
 
 # --- Routers, one per app -------------------------------------------------------------------
 api.add_router("", accounts_router)
+api.add_router("", tickets_router)
+api.add_router("", search_router)

@@ -7,34 +7,66 @@ must then send the CSRF token on unsafe methods, exactly as a form post would.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja.errors import Throttled
 from ninja.security import HttpBearer
 from ninja.security.apikey import APIKeyCookie
 from ninja.utils import check_csrf
 
-from deskside.accounts.models import User
-from deskside.accounts.services import ApiTokenRejected, api_token_authenticate
-from deskside.api.errors import csrf_failed, not_authenticated
+from deskside.accounts.models import ApiToken, TokenScope, User
+from deskside.accounts.services import ApiTokenRejected, api_token_check
+from deskside.api.errors import ApiError, csrf_failed, not_authenticated
+from deskside.lib import ratelimit
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+# The rate limit is counted per token in windows of this many seconds.
+RATE_WINDOW_SECONDS = 60
 
 
 class TokenAuth(HttpBearer):
-    """``Authorization: Bearer <token>`` with a token made by ``api_token_create``."""
+    """``Authorization: Bearer <token>`` with a token made by ``api_token_create``.
+
+    Besides finding the caller it applies what belongs to the token rather than to the
+    person: the per-token rate limit, and the read-only scope.
+    """
 
     def authenticate(self, request: HttpRequest, token: str) -> User:
         try:
-            user = api_token_authenticate(raw_token=token.strip())
+            found = api_token_check(raw_token=token.strip())
         except ApiTokenRejected as exc:
             # A wrong token is a definite answer: falling through to the session would turn
             # it into a vaguer message, or quietly act as someone else.
             raise not_authenticated(exc.message) from None
+        _check_rate(found)
+        if found.scope != TokenScope.WRITE and request.method not in _SAFE_METHODS:
+            raise read_only_token()
         # Code further down (services recording who acted) reads request.user, as for the UI.
-        request.user = user
-        return user
+        request.user = found.user
+        return found.user
+
+
+def _check_rate(token: ApiToken) -> None:
+    limit = settings.API_RATE_LIMIT
+    if not ratelimit.hit("api", str(token.pk), limit=limit, window=RATE_WINDOW_SECONDS):
+        # Windows are fixed, so the wait is until the current one ends (at least a second).
+        wait = RATE_WINDOW_SECONDS - int(time.time() % RATE_WINDOW_SECONDS)
+        raise Throttled(wait=max(1, wait))
+
+
+def read_only_token() -> ApiError:
+    return ApiError(
+        403,
+        "read_only_token",
+        _(
+            "This API token can only read. To make changes, use a token with the write "
+            "scope; an administrator can create one."
+        ),
+    )
 
 
 class SessionAuth(APIKeyCookie):

@@ -126,6 +126,10 @@ _FRIENDLY_FIELD_MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "string_too_short": lambda ctx: _("Make this at least %(min_length)s characters long.") % ctx,
     "enum": lambda ctx: _("Choose one of: %(expected)s.") % ctx,
     "literal_error": lambda ctx: _("Choose one of: %(expected)s.") % ctx,
+    "extra_forbidden": lambda ctx: _("There is no such field here. Remove it and try again."),
+    "string_type": lambda ctx: _("Enter text, in quotes."),
+    "list_type": lambda ctx: _("Send a list, such as [1, 2]."),
+    "bool_type": lambda ctx: _("Enter true or false."),
 }
 
 
@@ -148,6 +152,18 @@ def _from_ninja_validation(request: HttpRequest, exc: NinjaValidationError) -> H
         name = ".".join(location[1:]) or WHOLE_REQUEST
         fields.setdefault(name, []).append(
             {"code": str(error.get("type", "invalid")), "message": _friendly(error)}
+        )
+    if any(error.get("type") == "extra_forbidden" for error in exc.errors):
+        # A field the endpoint does not know is usually a typo or a guess at a feature that
+        # does not exist; ignoring it would let the caller believe it took effect.
+        return error_response(
+            400,
+            "unknown_field",
+            _(
+                "Some of the fields sent do not exist for this request. Remove or correct "
+                "the fields listed and try again."
+            ),
+            {"fields": fields},
         )
     return error_response(
         422,
@@ -195,7 +211,9 @@ def _from_throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
         message = _("Too many requests were sent. Wait %(seconds)s seconds and try again.") % {
             "seconds": wait
         }
-    return error_response(429, "too_many_requests", message, {"retry_after_seconds": wait})
+    # Retry-After lets HTTP clients and proxies back off without reading the body.
+    headers = {"Retry-After": str(wait)} if wait is not None else None
+    return error_response(429, "too_many_requests", message, {"retry_after_seconds": wait}, headers)
 
 
 def _from_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:

@@ -6,7 +6,7 @@ from typing import Any, Protocol
 
 from django.test import Client
 
-from deskside.accounts.models import User
+from deskside.accounts.models import TokenScope, User
 from deskside.accounts.services import api_token_create
 
 
@@ -20,9 +20,13 @@ class JsonResponse(Protocol):
     def __getitem__(self, header: str) -> str: ...
 
 
-def token_client(user: User, *, name: str = "Tests") -> Client:
-    """A test client that sends a fresh API token of ``user`` with every request."""
-    _token, raw = api_token_create(user=user, name=name)
+def token_client(user: User, *, name: str = "Tests", scope: str = TokenScope.WRITE) -> Client:
+    """A test client that sends a fresh API token of ``user`` with every request.
+
+    The token may write unless ``scope`` says otherwise, so tests exercise what the person
+    may do; the read-only scope has tests of its own.
+    """
+    _token, raw = api_token_create(user=user, name=name, scope=scope)
     return Client(headers={"Authorization": f"Bearer {raw}"})
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,10 +21,16 @@ from deskside.tickets.models import (
     ACTIVE_KINDS,
     WAITING_KINDS,
     Attachment,
+    CannedReply,
+    Category,
+    LinkKind,
     Message,
+    SavedFilter,
+    Status,
     StatusKind,
     Ticket,
     TicketEvent,
+    TicketLink,
 )
 
 # Queue name -> what it shows. Each is a fixed filter on top of what the person may see.
@@ -229,4 +235,82 @@ def requester_other_tickets(user: User, ticket: Ticket, limit: int = 5) -> Query
         .exclude(pk=ticket.pk)
         .select_related("status")
         .order_by("-created_at")[:limit]
+    )
+
+
+def ticket_links(user: User, ticket: Ticket) -> list[tuple[str, Ticket]]:
+    """The tickets linked to ``ticket`` that ``user`` may see, each with how it relates.
+
+    Links to tickets the user may not see are left out, so a restricted team's ticket is
+    not revealed by its number appearing on another ticket.
+    """
+    visible_tickets = permissions.visible(user, Ticket)
+    outgoing = TicketLink.objects.filter(source=ticket, target__in=visible_tickets).select_related(
+        "target", "target__status"
+    )
+    incoming = TicketLink.objects.filter(target=ticket, source__in=visible_tickets).select_related(
+        "source", "source__status"
+    )
+    labels_out: dict[str, str] = {
+        LinkKind.RELATED.value: _("Related to"),
+        LinkKind.DUPLICATE.value: _("Duplicate of"),
+        LinkKind.PARENT.value: _("Parent of"),
+    }
+    labels_in: dict[str, str] = {
+        LinkKind.RELATED.value: _("Related to"),
+        LinkKind.DUPLICATE.value: _("Has duplicate"),
+        LinkKind.PARENT.value: _("Child of"),
+    }
+    found = [(str(labels_out.get(link.kind, link.kind)), link.target) for link in outgoing]
+    found += [(str(labels_in.get(link.kind, link.kind)), link.source) for link in incoming]
+    return found
+
+
+def canned_replies(user: User) -> QuerySet[CannedReply]:
+    """Canned replies for everyone plus those of the user's own teams."""
+    if not user.uses_console:
+        return CannedReply.objects.none()
+    teams = TeamMembership.objects.filter(user=user).values("team_id")
+    return CannedReply.objects.filter(Q(team__isnull=True) | Q(team_id__in=teams)).order_by("title")
+
+
+def saved_filters(user: User) -> QuerySet[SavedFilter]:
+    """A person's own saved queue filters; nobody sees another's."""
+    return SavedFilter.objects.filter(owner_id=user.pk).order_by("name")
+
+
+# --- Added for the REST API -------------------------------------------------------------
+
+
+def category_list(user: User) -> QuerySet[Category]:
+    """The service catalogue, which everyone signed in may read (requesters pick from it).
+
+    Retired categories are shown only to IT staff, who still meet them on old tickets.
+    """
+    if not user.is_active:
+        return Category.objects.none()
+    categories = Category.objects.select_related("default_team").order_by("position", "name", "pk")
+    return categories if user.uses_console else categories.filter(is_active=True)
+
+
+def status_list(user: User) -> QuerySet[Status]:
+    """Every status, for everyone signed in: requesters see them as their requester_label."""
+    if not user.is_active:
+        return Status.objects.none()
+    return Status.objects.order_by("position", "name", "pk")
+
+
+def ticket_link_records(user: User, ticket: Ticket) -> QuerySet[TicketLink]:
+    """The link rows to and from ``ticket`` whose both ends ``user`` may see (for the API,
+    which names links by ID so they can be removed).
+
+    Requesters get none: links are the desk's own bookkeeping.
+    """
+    if not user.uses_console or not permissions.can_view(user, ticket):
+        return TicketLink.objects.none()
+    visible_ids = permissions.visible(user, Ticket).values("pk")
+    return (
+        TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket))
+        .filter(source_id__in=visible_ids, target_id__in=visible_ids)
+        .order_by("created_at", "pk")
     )

@@ -20,15 +20,18 @@ from django.utils.translation import gettext as _
 from deskside.accounts import permissions
 from deskside.accounts.models import Team, User
 from deskside.lib.markdown import render_markdown
+from deskside.search.tasks import search_queue_reindex
 from deskside.tickets.attachments import UploadedFile, attachments_save
 from deskside.tickets.models import (
     ACTIVE_KINDS,
+    Attachment,
     Category,
     Channel,
     LinkKind,
     Message,
     MessageKind,
     Priority,
+    SavedFilter,
     Status,
     StatusKind,
     Tag,
@@ -111,6 +114,8 @@ def _clean_body(body: str, field: str = "body") -> str:
 def _touch(ticket: Ticket, *fields: str) -> None:
     ticket.updated_at = timezone.now()
     ticket.save(update_fields=[*fields, "updated_at"])
+    if "subject" in fields:
+        search_queue_reindex(ticket.pk)
 
 
 def _set_status(ticket: Ticket, actor: User | None, status: Status) -> None:
@@ -141,6 +146,8 @@ def _add_message(
     )
     if files:
         attachments_save(ticket=ticket, message=message, files=files, uploaded_by=author)
+    # Every create, reply, note, resolution and merge adds a message: one hook covers them.
+    search_queue_reindex(ticket.pk)
     return message
 
 
@@ -621,3 +628,58 @@ def tickets_bulk_update(
                 ticket_change_priority(ticket=ticket, actor=actor, priority=priority)
             count += 1
     return count
+
+
+@transaction.atomic
+def saved_filter_create(*, owner: User, name: str, query: str) -> SavedFilter:
+    """Save a queue's query string under a name; saving an existing name replaces it."""
+    label = " ".join(name.split())[:80]
+    if not label:
+        raise ValidationError({"name": _("Give the filter a short name, such as 'My P1s'.")})
+    if len(query) > 1000:
+        raise ValidationError({"query": _("This filter is too long to save.")})
+    saved, _created = SavedFilter.objects.update_or_create(
+        owner=owner, name=label, defaults={"query": query}
+    )
+    return saved
+
+
+@transaction.atomic
+def saved_filter_delete(*, owner: User, saved_filter: SavedFilter) -> None:
+    if saved_filter.owner_id != owner.pk:
+        raise Http404
+    saved_filter.delete()
+
+
+@transaction.atomic
+def message_attach_files(
+    *, message: Message, actor: User, files: Sequence[UploadedFile]
+) -> list[Attachment]:
+    """Add files to a message the actor wrote (a script posts text, then its files).
+
+    Only the author may: anyone else adding files would change what someone else said.
+    The count limit covers the message's files before and after, not just this batch.
+    """
+    ticket = message.ticket
+    _require_view(actor, ticket)
+    if not permissions.can_view(actor, message):
+        raise Http404
+    if message.author_id != actor.pk or message.kind == MessageKind.SYSTEM:
+        raise PermissionDenied(_("Files can only be added to a message you wrote."))
+    already = message.attachments.count()
+    limit = TicketSettings.current().max_attachments_per_message
+    if already + len(files) > limit:
+        raise ValidationError(
+            {
+                "files": _(
+                    "A message can have at most %(limit)d files, and this one already has "
+                    "%(already)d."
+                )
+                % {"limit": limit, "already": already}
+            }
+        )
+    saved = attachments_save(ticket=ticket, message=message, files=files, uploaded_by=actor)
+    for attachment in saved:
+        _record(ticket, actor, "attachment_added", "attachments", "", attachment.filename)
+    _touch(ticket)
+    return saved

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from deskside.accounts import services
-from deskside.accounts.models import ApiToken, hash_token
+from deskside.accounts.models import ApiToken, TokenScope, hash_token
 from deskside.testing import Personas
 
 pytestmark = pytest.mark.django_db
@@ -66,3 +66,27 @@ def test_unusable_tokens_are_rejected_in_plain_words(
         personas.agent.save(update_fields=["is_active"])
     with pytest.raises(services.ApiTokenRejected, match=words):
         services.api_token_authenticate(raw_token=raw)
+
+
+def test_tokens_are_read_only_unless_asked(personas: Personas) -> None:
+    token, _raw = services.api_token_create(user=personas.agent, name="Report")
+    assert token.scope == TokenScope.READ
+    token, _raw = services.api_token_create(
+        user=personas.agent, name="Sync", scope=TokenScope.WRITE
+    )
+    assert ApiToken.objects.get(pk=token.pk).scope == TokenScope.WRITE
+
+
+def test_unknown_scope_is_refused(personas: Personas) -> None:
+    with pytest.raises(ValidationError) as caught:
+        services.api_token_create(user=personas.agent, name="Odd", scope="admin")
+    assert "scope" in caught.value.message_dict
+    assert not ApiToken.objects.exists()
+
+
+def test_check_returns_the_token_with_its_scope(personas: Personas) -> None:
+    token, raw = services.api_token_create(user=personas.agent, name="Sync", scope=TokenScope.WRITE)
+    found = services.api_token_check(raw_token=raw)
+    assert found.pk == token.pk
+    assert found.scope == TokenScope.WRITE
+    assert found.user == personas.agent

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from deskside.accounts import services
@@ -98,3 +98,34 @@ def test_session_of_a_switched_off_account_is_refused(personas: Personas) -> Non
     personas.agent.is_active = False
     personas.agent.save(update_fields=["is_active"])
     assert_error(client.get("/api/v1/me"), 401, "not_authenticated")
+
+
+def test_each_token_is_rate_limited_with_retry_after(personas: Personas) -> None:
+    client = token_client(personas.agent)
+    with override_settings(API_RATE_LIMIT=3):
+        for _attempt in range(3):
+            assert client.get("/api/v1/me").status_code == 200
+        response = client.get("/api/v1/me")
+        error = assert_error(response, 429, "too_many_requests")
+        wait = int(response["Retry-After"])
+        assert 1 <= wait <= 60
+        assert error["details"] == {"retry_after_seconds": wait}
+        assert f"{wait} seconds" in error["message"]
+        # Writes are counted and refused the same way, before they do anything.
+        response = client.post(
+            "/api/v1/tickets", {"subject": "a", "description": "b"}, content_type="application/json"
+        )
+        assert_error(response, 429, "too_many_requests")
+
+        # Another token, even of the same person, has its own allowance; so has a session.
+        assert token_client(personas.agent).get("/api/v1/me").status_code == 200
+        session = Client()
+        session.force_login(personas.agent)
+        for _attempt in range(5):
+            assert session.get("/api/v1/me").status_code == 200
+
+
+def test_rate_limit_default_is_generous(personas: Personas) -> None:
+    client = token_client(personas.agent)
+    for _attempt in range(20):
+        assert client.get("/api/v1/me").status_code == 200
