@@ -79,7 +79,7 @@ def page_benchmarks(count: int) -> list[dict[str, Any]]:
         viewer = person_create(
             email="bench.manager@bench.example", full_name="Bench Manager", role=Role.IT_MANAGER
         )
-    client = Client()
+    client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(viewer)
     newest = Ticket.objects.order_by("-id").values_list("id", flat=True).first() or 0
     rng = random.Random(7)  # noqa: S311  (benchmark sampling)
@@ -169,7 +169,7 @@ def _create_load(port: int, tokens: list[str], total: int, concurrency: int) -> 
         for index in range(per_client):
             body = json.dumps(
                 {"subject": f"Benchmark ticket {client_index}-{index}",
-                 "body": "The printer on floor 3 jams on every page since Monday."}
+                 "description": "The printer on floor 3 jams on every page since Monday."}
             )  # fmt: skip
             started = time.perf_counter()
             connection.request(

@@ -297,7 +297,7 @@ def _insert(connection, table, columns, rows, total, label):  # type: ignore[no-
 def _reindex() -> None:
     """Build the search index, if the search app offers a bulk rebuild."""
     try:
-        from deskside.search import reindex_all  # type: ignore[attr-defined]
+        from deskside.search.interface import reindex_all
     except ImportError:
         print("Search index not built: deskside.search has no reindex_all().", file=sys.stderr)
         return

@@ -164,6 +164,9 @@ class Ticket(models.Model):
     class Meta:
         ordering = ["-id"]
         indexes = [
+            # The default queue ("All I may see") sorts every visible ticket by last update.
+            models.Index(fields=["-updated_at", "-id"], name="tickets_updated"),
+            models.Index(fields=["-created_at", "-id"], name="tickets_created"),
             models.Index(fields=["status_kind", "-updated_at"], name="tickets_kind_updated"),
             models.Index(fields=["team", "status_kind", "-updated_at"], name="tickets_team_kind"),
             models.Index(
