@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HTMX   := deskside/static/vendor/htmx.min.js
 
-.PHONY: run test install install-dev assets lint demo clean
+.PHONY: run test install install-dev assets lint demo bench clean
 
 ## run: install Deskside and start it on SQLite at http://127.0.0.1:8000
 run: install assets
@@ -40,6 +40,12 @@ $(HTMX): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	npm run --silent vendor
 	touch $@
+
+## bench: seed a PostgreSQL desk (BENCH_TICKETS, default 100000) and run the benchmarks
+BENCH_TICKETS ?= 100000
+BENCH_DB ?= postgresql://postgres@127.0.0.1:5432/deskside_bench
+bench: install-dev
+	bash bin/bench "$(BENCH_DB)" "$(BENCH_TICKETS)"
 
 lint: install-dev
 	$(BIN)/ruff check .

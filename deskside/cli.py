@@ -24,12 +24,13 @@ Running the desk
 
 People
   createadmin    Create an administrator, or make someone one and set their password.
-  demo           Fill the desk with realistic example teams, agents and requesters.
+  demo           Fill the desk with realistic example teams, people and tickets.
   token          Create, list or revoke personal API tokens for scripts
                  (for example: token create --user EMAIL --scope read).
 
 Maintenance
   migrate        Apply database updates without starting the desk.
+  reindex        Rebuild the search index (after a restore, or if search seems stale).
   help --all     List every other command (all of Django's commands work too).
 
 Run 'deskside COMMAND --help' for a command's options.
