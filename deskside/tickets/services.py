@@ -40,6 +40,7 @@ from deskside.tickets.models import (
     TicketLink,
     TicketSettings,
 )
+from deskside.tickets.notifications import resolution_queue_mail
 
 SUBJECT_MAX = 250
 RESOLUTION_NOTE_MIN = 20
@@ -470,6 +471,7 @@ def ticket_resolve(
     ticket.first_contact_resolution = first_contact
     _set_status(ticket, actor, default_status(StatusKind.RESOLVED))
     _record(ticket, actor, "resolved", "first_contact", "", "yes" if first_contact else "")
+    resolution_queue_mail(ticket.pk)
     _touch(
         ticket, "resolution_note", "resolved_at", "first_response_at", "first_contact_resolution",
         "status", "status_kind",

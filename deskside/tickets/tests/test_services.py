@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -231,3 +232,19 @@ def test_markdown_is_rendered_safely(ticket: Ticket, personas: Personas) -> None
     assert "<script>" not in message.body_html
     assert 'href="javascript' not in message.body_html  # left as harmless text, not a link
     assert "<strong>bold</strong>" in message.body_html
+
+
+def test_resolution_note_is_mailed_to_the_requester(
+    ticket: Ticket, personas: Personas, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.core import mail
+
+    services.ticket_assign(ticket=ticket, actor=personas.agent, assignee=personas.agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_resolve(ticket=ticket, actor=personas.agent, note=NOTE)
+    [sent] = mail.outbox
+    assert sent.to == [personas.requester.email]
+    assert f"[#{ticket.pk}] Fixed" in sent.subject
+    assert NOTE in sent.body
+    assert f"/portal/tickets/{ticket.pk}/" in sent.body
+    assert "Xena from IT" in sent.body
