@@ -210,6 +210,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=60, help="timed requests per page")
     parser.add_argument("--create", type=int, default=400, help="tickets created per level")
     parser.add_argument("--write-docs", action="store_true")
+    parser.add_argument("--pages-only", action="store_true", help="skip the HTTP creation run")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "deskside.settings")
     import django
@@ -222,7 +223,9 @@ def main() -> int:
     tickets, messages = Ticket.objects.count(), Message.objects.count()
     print(f"Deskside benchmarks on {connection.vendor} with {tickets:,} tickets, "
           f"{messages:,} messages")  # fmt: skip
-    results = page_benchmarks(args.requests) + creation_benchmarks(args.create)
+    results = page_benchmarks(args.requests)
+    if not args.pages_only:
+        results += creation_benchmarks(args.create)
     report = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "database": connection.vendor,

@@ -53,11 +53,16 @@ def test_queues_show_counts(agent_client: Client, personas: Personas) -> None:
     services.ticket_assign(ticket=mine, actor=personas.agent, assignee=personas.agent)
     make_ticket(personas, "Nobody's")
     response = agent_client.get(QUEUE, {"queue": "mine"})
-    queues = {q["key"]: q["count"] for q in response.context["queues"]}
+    assert [t.subject for t in response.context["page"].object_list] == ["Mine"]
+    # The page asks for its tabs' counts right after it loads.
+    html = response.content.decode()
+    assert 'hx-get="/console/tickets/counts/?tabs=1&amp;current=mine"' in html
+    tabs = agent_client.get(reverse("tickets:queue_counts"), {"tabs": "1", "current": "mine"})
+    queues = {q["key"]: q["count"] for q in tabs.context["queues"]}
     assert queues["mine"] == 1
     assert queues["unassigned"] == 1
     assert queues["teams"] == 2
-    assert [t.subject for t in response.context["page"].object_list] == ["Mine"]
+    assert 'aria-current="page">My tickets' in tabs.content.decode()
 
 
 def test_filters_narrow_the_list(agent_client: Client, personas: Personas) -> None:
