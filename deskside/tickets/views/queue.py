@@ -110,7 +110,8 @@ def _filter_options(user: User) -> dict[str, Any]:
         "statuses": list(Status.objects.order_by("position", "name")),
         "priorities": Priority.choices,
         "teams": list(permissions.visible(user, Team).order_by("name")),
-        "agents": list(agents()),
+        # Names only: these fill two long lists of options on every queue page.
+        "agents": list(agents().only("id", "full_name")),
         "categories": list(Category.objects.order_by("position", "name")),
         "channels": Channel.choices,
         "sorts": list(SORT_LABELS.items()),
