@@ -168,6 +168,10 @@ class Ticket(models.Model):
             models.Index(fields=["-updated_at", "-id"], name="tickets_updated"),
             models.Index(fields=["-created_at", "-id"], name="tickets_created"),
             models.Index(fields=["status_kind", "-updated_at"], name="tickets_kind_updated"),
+            # "Open P1 and P2" is the view a desk lives in during an incident.
+            models.Index(
+                fields=["status_kind", "priority", "-updated_at"], name="tickets_kind_priority"
+            ),
             models.Index(fields=["team", "status_kind", "-updated_at"], name="tickets_team_kind"),
             models.Index(
                 fields=["assignee", "status_kind", "-updated_at"], name="tickets_assignee_kind"

@@ -19,7 +19,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from deskside.tickets.models import Ticket
+from deskside.accounts.models import Team
+from deskside.tickets.models import Status, Ticket
 
 register = template.Library()
 
@@ -41,7 +42,12 @@ def ago(moment: datetime, now: datetime) -> str:
 
 
 @register.simple_tag
-def queue_rows(tickets: Iterable[Ticket]) -> SafeString:
+def queue_rows(
+    tickets: Iterable[Ticket], statuses: Iterable[Status], teams: Iterable[Team]
+) -> SafeString:
+    """Rows for ``tickets``; status and team names come from the lists the page has."""
+    status_names = {status.pk: escape(status.name) for status in statuses}
+    team_names = {team.pk: escape(team.name) for team in teams}
     l_number, l_subject, l_requester = (
         escape(_("Number")),
         escape(_("Subject")),
@@ -67,7 +73,7 @@ def queue_rows(tickets: Iterable[Ticket]) -> SafeString:
         priority = critical if p1 else f'<span class="badge badge--p{level}">P{level}</span>'
         updated = timezone.localtime(ticket.updated_at)
         assignee = escape(ticket.assignee.full_name) if ticket.assignee else nobody
-        team = escape(ticket.team.name) if ticket.team else "—"
+        team = team_names.get(ticket.team_id, "—") if ticket.team_id else "—"
         rows.append(
             f'<tr class="{"is-p1" if p1 else ""}" data-ticket="{pk}">'
             f'<td class="queue-table__select"><input type="checkbox" name="ticket" value="{pk}" '
@@ -77,7 +83,7 @@ def queue_rows(tickets: Iterable[Ticket]) -> SafeString:
             f'<a href="{url}">{escape(ticket.subject)}</a></td>'
             f'<td data-label="{l_requester}">{escape(ticket.requester.full_name)}</td>'
             f'<td data-label="{l_priority}">{priority}</td>'
-            f'<td data-label="{l_status}">{escape(ticket.status.name)}</td>'
+            f'<td data-label="{l_status}">{status_names.get(ticket.status_id, "")}</td>'
             f'<td data-label="{l_team}">{team}</td>'
             f'<td data-label="{l_assigned}">{assignee}</td>'
             f'<td data-label="{l_updated}"><time datetime="{updated.isoformat()}" '
