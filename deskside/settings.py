@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "deskside.system",
     "deskside.tickets",
     "deskside.search",
+    "deskside.mail",
     "deskside.portal",
     "deskside.api",
 ]
@@ -318,6 +319,12 @@ LOGGING: dict[str, Any] = {
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
     "loggers": {"huey": {"level": "WARNING" if LOG_LEVEL == "INFO" else LOG_LEVEL}},
 }
+
+# --- Email channel --------------------------------------------------------------------
+# Larger inbound messages are kept (nothing is lost) but not imported.
+MAIL_MAX_MESSAGE_MB = env.integer("MAIL_MAX_MESSAGE_MB", 25, minimum=1)
+# Automatic mails one address may receive per hour before further ones are held back.
+MAIL_AUTO_LIMIT_PER_HOUR = env.integer("MAIL_AUTO_LIMIT_PER_HOUR", 20, minimum=1)
 
 # --- Agent console --------------------------------------------------------------------
 # How often an open queue asks for new tickets; lower means fresher queues and more requests.

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from deskside.accounts import permissions
 from deskside.accounts.models import Team, User
 from deskside.lib.markdown import render_markdown
+from deskside.mail import tasks as mail
 from deskside.search.tasks import search_queue_reindex
 from deskside.tickets.attachments import UploadedFile, attachments_save
 from deskside.tickets.models import (
@@ -40,7 +41,6 @@ from deskside.tickets.models import (
     TicketLink,
     TicketSettings,
 )
-from deskside.tickets.notifications import resolution_queue_mail
 
 SUBJECT_MAX = 250
 RESOLUTION_NOTE_MIN = 20
@@ -206,6 +206,7 @@ def ticket_create(
         files=files,
     )
     _record(ticket, actor, "created", "channel", "", channel)
+    mail.mail_queue_ticket_created(ticket, actor)
     for name in tags:
         ticket_tag_add(ticket=ticket, actor=actor, name=name, _checked=True)
     return ticket
@@ -242,6 +243,7 @@ def ticket_reply(
     elif ticket.status_kind == StatusKind.NEW:
         _set_status(ticket, actor, default_status(StatusKind.OPEN))
     _record(ticket, actor, "reply")
+    mail.mail_queue_agent_reply(message, actor)
     _touch(ticket, *fields)
     return message
 
@@ -289,6 +291,7 @@ def _requester_reply(
     elif ticket.status_kind == StatusKind.WAITING_REQUESTER:
         _set_status(ticket, actor, default_status(StatusKind.OPEN))
     _record(ticket, actor, "reply")
+    mail.mail_queue_requester_reply(message, actor)
     _touch(ticket, *fields)
     return message
 
@@ -335,6 +338,7 @@ def ticket_assign(
         )  # fmt: skip
         ticket.assignee = assignee
         fields.append("assignee")
+        mail.mail_queue_assigned(ticket, actor)
         if assignee is not None and ticket.status_kind == StatusKind.NEW:
             _set_status(ticket, actor, default_status(StatusKind.OPEN))
             fields += ["status", "status_kind"]
@@ -353,6 +357,8 @@ def ticket_change_status(*, ticket: Ticket, actor: User, status: Status) -> Tick
         )
     if ticket.status_kind in (StatusKind.RESOLVED, StatusKind.CLOSED):
         return ticket_reopen(ticket=ticket, actor=actor, status=status)
+    if ticket.status_id != status.pk:
+        mail.mail_queue_status_changed(ticket, actor)
     _set_status(ticket, actor, status)
     _touch(ticket, "status", "status_kind")
     return ticket
@@ -471,7 +477,7 @@ def ticket_resolve(
     ticket.first_contact_resolution = first_contact
     _set_status(ticket, actor, default_status(StatusKind.RESOLVED))
     _record(ticket, actor, "resolved", "first_contact", "", "yes" if first_contact else "")
-    resolution_queue_mail(ticket.pk)
+    mail.mail_queue_resolved(ticket, actor)
     _touch(
         ticket, "resolution_note", "resolved_at", "first_response_at", "first_contact_resolution",
         "status", "status_kind",
@@ -511,8 +517,11 @@ def ticket_confirm(*, ticket: Ticket, actor: User, fixed: bool, comment: str = "
         _record(ticket, actor, "confirmed_fixed")
         return _close(ticket, actor)
     text = comment.strip() or _("It is still not working.")
-    _add_message(ticket, author=actor, kind=MessageKind.PUBLIC, body=text, channel="portal")
+    message = _add_message(
+        ticket, author=actor, kind=MessageKind.PUBLIC, body=text, channel="portal"
+    )
     _record(ticket, actor, "not_fixed")
+    mail.mail_queue_requester_reply(message, actor)
     ticket.last_requester_activity_at = timezone.now()
     _reopen(ticket, actor)
     _touch(

@@ -243,7 +243,7 @@ def test_resolution_note_is_mailed_to_the_requester(
     with django_capture_on_commit_callbacks(execute=True):
         services.ticket_resolve(ticket=ticket, actor=personas.agent, note=NOTE)
     [sent] = mail.outbox
-    assert sent.to == [personas.requester.email]
+    assert sent.to == [f"Ada Requester <{personas.requester.email}>"]
     assert f"[#{ticket.pk}] Fixed" in sent.subject
     assert NOTE in sent.body
     assert f"/portal/tickets/{ticket.pk}/" in sent.body

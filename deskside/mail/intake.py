@@ -1,0 +1,212 @@
+"""The one intake pipeline every channel (IMAP, LMTP, SMTP, upload) hands raw mail to.
+
+Two steps, deliberately separate:
+
+1. :func:`inbound_store` commits the exact bytes before anything is parsed. Only after it
+   returns may a listener answer 250 or an IMAP poller move/delete the message. A message
+   seen before (same Message-ID, or the same bytes when it has no Message-ID) is not
+   stored again.
+2. :func:`inbound_process` parses and applies the stored message in a transaction. Any
+   failure quarantines that one message, with its raw bytes intact, so the mail behind
+   it keeps flowing; an administrator can fix the cause and call
+   :func:`inbound_reprocess`.
+
+Messages over ``MAIL_MAX_MESSAGE_MB`` are still stored, whole, as ``rejected``: nothing
+is lost, the IMAP poller can move them out of the inbox like any other, and an
+administrator can see and download them. The SMTP/LMTP listener is expected to refuse
+oversized mail during the protocol (552) so unbounded data never reaches this point.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from deskside.mail.models import InboundMessage, InboundSource, InboundState, Mailbox
+from deskside.mail.parsing import ParsedMail, clean_text, extract_message_id, parse_message
+
+logger = logging.getLogger(__name__)
+
+# A message that has been started this many times without finishing is assumed to crash
+# the worker (or hang it until it is killed) and is quarantined instead of tried again.
+MAX_ATTEMPTS = 3
+NOT_BUILT_YET = "Email intake into tickets is not built yet"
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    """What :func:`inbound_store` did: the stored row, and whether it was new."""
+
+    inbound: InboundMessage
+    created: bool
+
+    @property
+    def duplicate(self) -> bool:
+        return not self.created
+
+
+def max_message_bytes() -> int:
+    megabytes: int = settings.MAIL_MAX_MESSAGE_MB
+    return megabytes * 1024 * 1024
+
+
+def _existing(message_id: str | None, digest: str) -> InboundMessage | None:
+    if message_id is not None:
+        return InboundMessage.objects.filter(message_id=message_id).first()
+    return InboundMessage.objects.filter(message_id__isnull=True, sha256=digest).first()
+
+
+def inbound_store(
+    *,
+    raw: bytes,
+    source: str,
+    mailbox: Mailbox | None,
+    envelope_sender: str = "",
+    envelope_recipients: Sequence[str] = (),
+) -> StoreResult:
+    """Durably store one raw message, or find the copy already stored.
+
+    Runs in its own transaction and has committed when it returns (it refuses to run
+    inside another transaction, where "committed" could not be promised). Nothing beyond
+    the Message-ID header is read, so no parsing problem can stop the bytes being kept.
+    """
+    if source not in InboundSource.values:
+        raise ValueError(f"Unknown intake source {source!r}.")
+    raw = bytes(raw)
+    digest = hashlib.sha256(raw).hexdigest()
+    message_id = extract_message_id(raw)
+
+    found = _existing(message_id, digest)
+    if found is not None:
+        return StoreResult(inbound=found, created=False)
+
+    row = InboundMessage(
+        mailbox=mailbox,
+        source=source,
+        raw=raw,
+        size=len(raw),
+        sha256=digest,
+        message_id=message_id,
+        envelope_sender=clean_text(envelope_sender).strip()[:320],
+        envelope_recipients="\n".join(clean_text(r).strip() for r in envelope_recipients),
+    )
+    limit = max_message_bytes()
+    if len(raw) > limit:
+        row.state = InboundState.REJECTED
+        row.error = _(
+            "This message is %(size).1f MB, more than the %(limit)d MB limit. It was kept "
+            "but not added to the desk."
+        ) % {"size": len(raw) / 1024 / 1024, "limit": limit // 1024 // 1024}
+        row.processed_at = timezone.now()
+    try:
+        with transaction.atomic(durable=True):
+            row.save(force_insert=True)
+    except IntegrityError:
+        # Another intake stored the same message between our check and our insert.
+        found = _existing(message_id, digest)
+        if found is None:
+            raise
+        return StoreResult(inbound=found, created=False)
+    return StoreResult(inbound=row, created=True)
+
+
+def apply_to_desk(parsed: ParsedMail, inbound: InboundMessage) -> None:
+    """Turn a parsed message into a new ticket or a reply on an existing one.
+
+    NOT BUILT YET: threading, sender identity, loop safety and ticket creation come in a
+    later change. For now every message is marked ``held`` with a plain explanation, so
+    nothing is silently dropped and each can be reprocessed once this exists. Runs inside
+    :func:`inbound_process`'s transaction; set ``inbound.state`` (and ``ticket`` /
+    ``ticket_message``) and leave saving to the caller.
+    """
+    inbound.state = InboundState.HELD
+    inbound.error = NOT_BUILT_YET
+
+
+def _error_text(exc: BaseException) -> str:
+    # Shown to administrators in the quarantine; keep it storable and of sane length.
+    text = clean_text(f"{type(exc).__name__}: {exc}")
+    return text[:2000]
+
+
+def inbound_process(message_id: int, /) -> InboundMessage:
+    """Parse and apply one stored message (``message_id`` is the row's primary key).
+
+    Safe to call more than once, or from two workers at once: only a message still in
+    ``received`` is worked on, under a row lock. Any exception quarantines the message
+    with the error text, except a lost or busy database connection, which is re-raised
+    and leaves the message ``received`` for the job's retry, since it says nothing about
+    the message itself.
+    """
+    with transaction.atomic():
+        inbound = InboundMessage.objects.select_for_update().get(pk=message_id)
+        if inbound.state != InboundState.RECEIVED:
+            return inbound
+        if inbound.attempts >= MAX_ATTEMPTS:
+            inbound.state = InboundState.QUARANTINED
+            inbound.error = _(
+                "Processing this message was started %(count)d times and never finished, "
+                "so it was set aside."
+            ) % {"count": inbound.attempts}
+            inbound.processed_at = timezone.now()
+            inbound.save(update_fields=["state", "error", "processed_at"])
+            return inbound
+        # Committed before the attempt, so a crash mid-way still counts.
+        inbound.attempts += 1
+        inbound.save(update_fields=["attempts"])
+
+    try:
+        with transaction.atomic():
+            inbound = InboundMessage.objects.select_for_update().get(pk=message_id)
+            if inbound.state != InboundState.RECEIVED:
+                return inbound  # another worker finished it meanwhile
+            parsed = parse_message(bytes(inbound.raw))
+            apply_to_desk(parsed, inbound)
+            if inbound.state == InboundState.RECEIVED:
+                inbound.state = InboundState.PROCESSED
+                inbound.error = ""
+            inbound.processed_at = timezone.now()
+            inbound.save(
+                update_fields=["state", "error", "processed_at", "ticket", "ticket_message"]
+            )
+            return inbound
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception as exc:
+        logger.warning("Incoming message %s was quarantined", message_id, exc_info=True)
+        with transaction.atomic():
+            InboundMessage.objects.filter(pk=message_id, state=InboundState.RECEIVED).update(
+                state=InboundState.QUARANTINED,
+                error=_error_text(exc),
+                processed_at=timezone.now(),
+            )
+        return InboundMessage.objects.get(pk=message_id)
+
+
+REPROCESSABLE_STATES = (InboundState.QUARANTINED, InboundState.HELD)
+
+
+def inbound_reprocess(message_id: int, /) -> InboundMessage:
+    """Run a quarantined or held message through the pipeline again (an admin action).
+
+    Processed messages are refused, since running them again would add their content to
+    the desk twice; so are rejected (oversized) ones, which would only be rejected again.
+    """
+    with transaction.atomic():
+        updated = InboundMessage.objects.filter(
+            pk=message_id, state__in=REPROCESSABLE_STATES
+        ).update(state=InboundState.RECEIVED, error="", attempts=0)
+    if not updated:
+        raise ValidationError(
+            _("Only quarantined or held messages can be processed again."),
+            code="not_reprocessable",
+        )
+    return inbound_process(message_id)

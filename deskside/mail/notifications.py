@@ -1,0 +1,214 @@
+"""Who is told what by mail, and when.
+
+Something happened to a ticket (an *event*); this module decides which mails follow,
+renders them from fixed templates and records them as :class:`OutboundMail` rows. The
+job in :mod:`deskside.mail.tasks` then sends them. Decisions are made when the job runs,
+after the change committed, so they see the ticket as it really is: a ticket resolved
+while the caller was still on the phone gets the resolution mail, not an acknowledgement
+as well.
+
+The rules, in plain words:
+
+* Nobody is mailed about their own action, except the acknowledgement, which is the
+  receipt for the request they just made.
+* People whose account is switched off are never mailed (recorded as suppressed).
+* At most ``MAIL_AUTO_LIMIT_PER_HOUR`` automatic mails go to one address in an hour;
+  more are recorded as suppressed. This is the backstop against mail loops with another
+  robot. Replies and resolution notes written by a person are not capped: a loop cannot
+  drive them, and silently dropping a person's answer would be worse than a busy inbox.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from deskside.accounts.models import User
+from deskside.lib import ratelimit
+from deskside.mail.models import OutboundKind, OutboundMail, OutboundState, SuppressedReason
+from deskside.mail.outbound import outbound_record
+from deskside.tickets.models import Channel, Message, MessageKind, StatusKind, Ticket
+
+logger = logging.getLogger(__name__)
+
+# Events: what happened. Each leads to zero or more mails of the kinds in OutboundKind.
+TICKET_CREATED = "ticket_created"
+AGENT_REPLIED = "agent_replied"
+REQUESTER_REPLIED = "requester_replied"
+TICKET_ASSIGNED = "ticket_assigned"
+STATUS_CHANGED = "status_changed"
+TICKET_RESOLVED = "ticket_resolved"
+
+# Tickets an agent opens for their own follow-up (channel "agent") are not acknowledged:
+# the requester did not ask, and will hear when someone replies.
+ACKNOWLEDGED_CHANNELS = frozenset({Channel.EMAIL, Channel.PORTAL, Channel.PHONE, Channel.API})
+UNCAPPED_KINDS = frozenset({OutboundKind.AGENT_REPLY, OutboundKind.RESOLUTION})
+AUTO_MAIL_SCOPE = "mail-auto"
+AUTO_MAIL_WINDOW_SECONDS = 3600
+# Agents' mail links to the console; everyone else's to the portal.
+_AGENT_KINDS = frozenset({OutboundKind.ASSIGNMENT, OutboundKind.NEW_REPLY_FOR_AGENT})
+
+
+@dataclass(frozen=True)
+class _Planned:
+    kind: str
+    recipient: User
+    extra: dict[str, Any]
+
+
+def auto_mail_limit() -> int:
+    """Read when used, so an administrator's setting (and a test's override) applies."""
+    return int(settings.MAIL_AUTO_LIMIT_PER_HOUR)
+
+
+def _latest_answer(ticket: Ticket) -> Message | None:
+    """The newest public message from IT, to remind the requester what was asked."""
+    return (
+        ticket.messages.filter(kind=MessageKind.PUBLIC)
+        .exclude(author_id=ticket.requester_id)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def _plan(
+    event: str,
+    ticket: Ticket,
+    actor: User | None,
+    message: Message | None,
+    assignee_id: int | None,
+) -> list[_Planned]:
+    requester = ticket.requester
+    assignee = ticket.assignee
+    actor_id = actor.pk if actor is not None else None
+    plans: list[_Planned] = []
+    if event == TICKET_CREATED:
+        done_already = ticket.status_kind in (StatusKind.RESOLVED, StatusKind.CLOSED)
+        if ticket.channel in ACKNOWLEDGED_CHANNELS and not done_already:
+            plans.append(_Planned(OutboundKind.ACKNOWLEDGEMENT, requester, {}))
+        if assignee is not None and assignee.pk != actor_id and not done_already:
+            plans.append(_Planned(OutboundKind.ASSIGNMENT, assignee, {}))
+    elif event == AGENT_REPLIED:
+        public = message is not None and message.kind == MessageKind.PUBLIC
+        if public and requester.pk != actor_id:
+            waiting = ticket.status_kind == StatusKind.WAITING_REQUESTER
+            plans.append(_Planned(OutboundKind.AGENT_REPLY, requester, {"waiting_on_you": waiting}))
+    elif event == REQUESTER_REPLIED:
+        if message is not None and assignee is not None and assignee.pk != actor_id:
+            plans.append(_Planned(OutboundKind.NEW_REPLY_FOR_AGENT, assignee, {}))
+    elif event == TICKET_ASSIGNED:
+        # Reassigned again before the job ran: only the current assignee is told.
+        if assignee is not None and assignee.pk == assignee_id and assignee.pk != actor_id:
+            plans.append(_Planned(OutboundKind.ASSIGNMENT, assignee, {}))
+    elif event == STATUS_CHANGED:
+        # Only the change that asks something of the requester is worth a mail; resolving
+        # has its own event, and "open" or "waiting on a supplier" change nothing for them.
+        if ticket.status_kind == StatusKind.WAITING_REQUESTER and requester.pk != actor_id:
+            plans.append(
+                _Planned(OutboundKind.STATUS_CHANGE, requester, {"answer": _latest_answer(ticket)})
+            )
+    elif event == TICKET_RESOLVED:
+        # Reopened before the job ran: the note no longer describes the ticket.
+        if ticket.status_kind == StatusKind.RESOLVED and requester.pk != actor_id:
+            plans.append(_Planned(OutboundKind.RESOLUTION, requester, {}))
+    else:
+        raise ValueError(f"Unknown mail event {event!r}.")
+    return plans
+
+
+def _link(kind: str, ticket: Ticket) -> str:
+    name = "tickets:ticket" if kind in _AGENT_KINDS else "portal:ticket"
+    return settings.BASE_URL + reverse(name, kwargs={"pk": ticket.pk})
+
+
+def render_mail(kind: str, context: dict[str, Any]) -> tuple[str, str, str]:
+    """Subject, text and HTML for ``kind`` from the fixed templates under mail/<kind>/.
+
+    People's words only ever arrive as context values. The subject is stripped of the
+    template's own trailing newline but not otherwise tidied, so a line break that came
+    from data still reaches the header check and is refused there.
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string(f"mail/{kind}/subject.txt", context).strip()
+        text = render_to_string(f"mail/{kind}/body.txt", context).strip() + "\n"
+        html = render_to_string(f"mail/{kind}/body.html", context)
+    return subject, text, html
+
+
+def _suppressed_reason(kind: str, recipient: User) -> str:
+    if not recipient.is_active:
+        return SuppressedReason.INACTIVE
+    if kind not in UNCAPPED_KINDS and not ratelimit.hit(
+        AUTO_MAIL_SCOPE,
+        recipient.email.lower(),
+        limit=auto_mail_limit(),
+        window=AUTO_MAIL_WINDOW_SECONDS,
+    ):
+        return SuppressedReason.RATE_LIMITED
+    return ""
+
+
+def notifications_prepare(
+    event: str,
+    *,
+    ticket_id: int,
+    actor_id: int | None,
+    message_id: int | None = None,
+    assignee_id: int | None = None,
+) -> list[int]:
+    """Record the mails ``event`` calls for. Returns the ids of those to send."""
+    with transaction.atomic():
+        ticket = (
+            Ticket.objects.select_related("requester", "assignee", "status")
+            .filter(pk=ticket_id)
+            .first()
+        )
+        if ticket is None:
+            return []
+        actor = User.objects.filter(pk=actor_id).first() if actor_id is not None else None
+        message = (
+            Message.objects.select_related("author").filter(pk=message_id).first()
+            if message_id is not None
+            else None
+        )
+        recorded: list[OutboundMail] = []
+        for planned in _plan(event, ticket, actor, message, assignee_id):
+            context = {
+                "ticket": ticket,
+                "recipient": planned.recipient,
+                "requester": ticket.requester,
+                "actor": actor,
+                "agent": ticket.assignee,
+                "message": message,
+                "link": _link(planned.kind, ticket),
+                "desk_name": settings.DESK_NAME,
+                "from_email_channel": ticket.channel == Channel.EMAIL,
+                **planned.extra,
+            }
+            subject, text, html = render_mail(planned.kind, context)
+            recorded.append(
+                outbound_record(
+                    kind=planned.kind,
+                    ticket=ticket,
+                    message=message,
+                    to_address=planned.recipient.email,
+                    to_name=planned.recipient.full_name,
+                    subject=subject,
+                    body_text=text,
+                    body_html=html,
+                    suppressed_reason=_suppressed_reason(planned.kind, planned.recipient),
+                )
+            )
+    for row in recorded:
+        if row.state == OutboundState.SUPPRESSED:
+            logger.info(
+                "Did not mail %s about #%s: %s.", row.kind, ticket_id, row.suppressed_reason
+            )
+    return [row.pk for row in recorded if row.state == OutboundState.QUEUED]

@@ -1,0 +1,767 @@
+"""Turning the raw bytes of an email into plain, safe fields.
+
+Mail comes from every kind of client and many broken ones, and some of it is hostile.
+The rules here: never raise on bad input (a broken message still yields whatever text
+can be read, and only a message with nothing readable at all raises
+:class:`UnparseableMessage`); every charset problem degrades to readable text; HTML is
+cleaned with an allow-list and remote images are dropped so the server never fetches
+them and no reader is tracked; header values are cleaned of control characters before
+they go anywhere near the database.
+
+Nothing here decides what a message *means* (loops, threading, who sent it): the flags
+are parsed so the intake's later steps can decide.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import email
+import email.policy
+import email.utils
+import hashlib
+import logging
+import mimetypes
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.header import Header, decode_header
+from email.message import Message
+from email.parser import BytesHeaderParser
+from html.parser import HTMLParser
+
+import nh3
+
+from deskside.tickets.attachments import UploadedFile, safe_filename
+
+logger = logging.getLogger(__name__)
+
+# Deeper MIME nesting than this is not mail a person wrote; stop walking rather than
+# recurse without end.
+MAX_DEPTH = 20
+MAX_MESSAGE_ID_LENGTH = 255
+
+# Names mail clients use that Python's codecs do not know.
+_CHARSET_ALIASES = {
+    "ks_c_5601-1987": "cp949",
+    "ks_c_5601": "cp949",
+    "x-mac-roman": "mac_roman",
+    "macintosh": "mac_roman",
+    "x-sjis": "shift_jis",
+    "unicode-1-1-utf-8": "utf-8",
+    "utf8": "utf-8",
+    "x-user-defined": "latin-1",
+    "unknown-8bit": "utf-8",
+    "x-unknown": "utf-8",
+}
+
+
+class UnparseableMessage(Exception):
+    """Nothing at all could be read from the message (for example, it is empty)."""
+
+
+@dataclass(frozen=True)
+class MailAttachment(UploadedFile):
+    """A file found in an email: an ``UploadedFile`` plus what links it into the HTML.
+
+    ``content_id`` (without angle brackets) is what an HTML body's ``cid:`` image refers
+    to; ``is_inline`` says the sender meant it to be shown in the text, not listed.
+    """
+
+    content_id: str = ""
+    is_inline: bool = False
+
+
+@dataclass(frozen=True)
+class BounceRecipient:
+    """One recipient line of a delivery status notification (RFC 3464)."""
+
+    address: str
+    action: str  # failed, delayed, delivered, relayed, expanded
+    status: str  # e.g. 5.1.1; a leading 5 is a permanent failure
+
+    @property
+    def is_permanent_failure(self) -> bool:
+        return self.action == "failed" and self.status.startswith("5")
+
+
+@dataclass
+class ParsedMail:
+    """Everything the desk needs from one email, already decoded and cleaned."""
+
+    from_address: str = ""  # lower-cased; From is the sender's identity
+    from_name: str = ""
+    reply_to: list[str] = field(default_factory=list)  # only ever a reply target
+    to: list[str] = field(default_factory=list)
+    cc: list[str] = field(default_factory=list)
+    subject: str = ""
+    message_id: str | None = None
+    in_reply_to: list[str] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)
+    date: datetime | None = None
+    return_path: str | None = None  # None: header absent; "": the null sender "<>"
+    auto_submitted: str = ""  # lower-cased, e.g. "auto-replied"; "" when absent
+    precedence: str = ""  # lower-cased, e.g. "bulk", "list"
+    list_id: str = ""
+    auto_response_suppress: str = ""  # Microsoft's X-Auto-Response-Suppress
+    is_bounce: bool = False
+    bounce_recipients: list[BounceRecipient] = field(default_factory=list)
+    bounced_message_id: str | None = None  # Message-ID of the mail that bounced
+    text: str = ""  # the full text, quoted history and all
+    trimmed_text: str = ""  # for display: quoted history and signature removed
+    html: str = ""  # sanitised; "" when the sender sent no HTML
+    attachments: list[MailAttachment] = field(default_factory=list)
+    defects: list[str] = field(default_factory=list)  # what was wrong with the message
+
+
+# --- Small, total helpers ---------------------------------------------------------------
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_MSGID = re.compile(r"<([^<>\s]+)>")
+
+
+def _fix_surrogates(value: str) -> str:
+    # The email package keeps undecodable header bytes as lone surrogates; turn them back
+    # into bytes and decode those properly (raw UTF-8 headers are common).
+    if not any("\udc80" <= ch <= "\udcff" for ch in value):
+        return value
+    try:
+        return decode_bytes(value.encode("utf-8", "surrogateescape"), "utf-8")
+    except UnicodeError:
+        return value.encode("utf-8", "replace").decode("utf-8", "replace")
+
+
+def clean_text(value: str) -> str:
+    """Text safe to store and show: valid Unicode, no NULs or other control characters."""
+    value = _fix_surrogates(value)
+    value = value.encode("utf-8", "replace").decode("utf-8")
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", value)
+
+
+def clean_header_text(value: str) -> str:
+    """A header value on one line with runs of whitespace collapsed."""
+    return " ".join(clean_text(value).split())
+
+
+def decode_bytes(data: bytes, charset: str | None) -> str:
+    """Decode with the declared charset, degrading to UTF-8, Windows-1252, then Latin-1.
+
+    Strict first, so a part that declares UTF-8 but is really Latin-1 is noticed and
+    read as Latin-1 instead of being filled with replacement characters. Latin-1 maps
+    every byte, so this never raises.
+    """
+    tried: list[str] = []
+    name = (charset or "").strip().strip("\"'").lower()
+    name = _CHARSET_ALIASES.get(name, name)
+    for candidate in (name, "utf-8", "cp1252"):
+        if not candidate:
+            continue
+        try:
+            normalised = codecs.lookup(candidate).name
+        except (LookupError, ValueError):
+            continue
+        if normalised in tried:
+            continue
+        tried.append(normalised)
+        try:
+            return data.decode(normalised)
+        except (UnicodeError, LookupError, ValueError, TypeError):
+            # LookupError too: bytes.decode refuses codecs that are not text encodings.
+            continue
+    return data.decode("latin-1", errors="replace")
+
+
+def normalise_message_id(value: str | None) -> str | None:
+    """The first Message-ID in a header value, without brackets; None if there is none.
+
+    Brackets are optional here because some broken mailers leave them out. An ID too long
+    to index is replaced by a digest of itself, so it still matches itself and nothing else.
+    """
+    if not value:
+        return None
+    value = clean_text(value)
+    match = _MSGID.search(value)
+    token = match.group(1) if match else (value.split() or [""])[0].strip("<>")
+    if not token:
+        return None
+    if len(token) > MAX_MESSAGE_ID_LENGTH:
+        token = "sha256:" + hashlib.sha256(token.encode("utf-8")).hexdigest()
+    return token
+
+
+def message_ids(value: str | None) -> list[str]:
+    """Every Message-ID in a References or In-Reply-To value, in order, without repeats."""
+    if not value:
+        return []
+    value = clean_text(value)
+    found = _MSGID.findall(value) or [t.strip("<>") for t in value.replace(",", " ").split()]
+    result: list[str] = []
+    for token in found:
+        normalised = normalise_message_id(f"<{token}>")
+        if normalised and normalised not in result:
+            result.append(normalised)
+    return result
+
+
+def header_block(raw: bytes) -> bytes:
+    """Only the header section of a raw message, without reading through a large body."""
+    for separator in (b"\r\n\r\n", b"\n\n"):
+        end = raw.find(separator)
+        if end != -1:
+            return raw[: end + len(separator)]
+    return raw
+
+
+def extract_message_id(raw: bytes) -> str | None:
+    """The normalised Message-ID header, read tolerantly from the header block only.
+
+    Used before the message is stored, so it must never raise.
+    """
+    try:
+        headers = BytesHeaderParser(policy=email.policy.compat32).parsebytes(header_block(raw))
+        value = headers.get("Message-ID")
+        return normalise_message_id(str(value)) if value is not None else None
+    except Exception:  # a message we cannot read the ID of is still stored, by its hash
+        logger.warning("Could not read the Message-ID of an incoming message", exc_info=True)
+        return None
+
+
+# --- Headers ----------------------------------------------------------------------------
+
+
+class _Headers:
+    """Reads headers with the modern policy, falling back to a raw decode when it fails."""
+
+    def __init__(self, message: Message, raw: bytes) -> None:
+        self.message = message
+        self.raw = raw
+        self._compat: Message | None = None
+
+    def _fallback(self, name: str) -> list[str]:
+        if self._compat is None:
+            try:
+                self._compat = BytesHeaderParser(policy=email.policy.compat32).parsebytes(
+                    header_block(self.raw)
+                )
+            except Exception:
+                return []
+        values = []
+        for value in self._compat.get_all(name) or []:
+            if isinstance(value, Header):
+                # compat32 wraps undecodable bytes in a Header with an "unknown-8bit" part.
+                values.append(
+                    "".join(
+                        decode_bytes(chunk, charset) if isinstance(chunk, bytes) else chunk
+                        for chunk, charset in decode_header(value)
+                    )
+                )
+            else:
+                values.append(_decode_words(str(value)))
+        return values
+
+    def all(self, name: str) -> list[str]:
+        try:
+            values = [clean_text(str(value)) for value in self.message.get_all(name) or []]
+        except Exception:
+            return [clean_text(value) for value in self._fallback(name)]
+        if any("\ufffd" in value for value in values):
+            # Raw 8-bit bytes in a header (not RFC 2047 encoded) that the modern policy
+            # could only replace; decode them ourselves, with the charset fallbacks.
+            return [clean_text(value) for value in self._fallback(name)] or values
+        return values
+
+    def first(self, name: str) -> str:
+        values = self.all(name)
+        return values[0] if values else ""
+
+    def addresses(self, name: str) -> list[tuple[str, str]]:
+        """(display name, address) pairs; the address lower-cased, blanks skipped."""
+        pairs: list[tuple[str, str]] = []
+        try:
+            for header in self.message.get_all(name) or []:
+                for address in getattr(header, "addresses", ()):
+                    pairs.append((address.display_name or "", address.addr_spec or ""))
+        except Exception:
+            pairs = []
+        if not pairs:
+            pairs = email.utils.getaddresses(self._fallback(name))
+        result = []
+        for display, address in pairs:
+            address = clean_header_text(address).strip("<>").lower()
+            if address and address != "<>":
+                result.append((clean_header_text(display), address))
+        return result
+
+
+def _decode_words(value: str) -> str:
+    """Decode RFC 2047 encoded words by hand, each with the charset fallbacks."""
+    try:
+        parts = decode_header(value)
+    except Exception:
+        return clean_text(value)
+    out = []
+    for chunk, charset in parts:
+        if isinstance(chunk, bytes):
+            out.append(decode_bytes(chunk, charset))
+        else:
+            out.append(chunk)
+    return clean_text("".join(out))
+
+
+def _parse_date(headers: _Headers, message: Message) -> datetime | None:
+    try:
+        header = message.get("Date")
+        value = getattr(header, "datetime", None)
+        if value is None and header is not None:
+            value = email.utils.parsedate_to_datetime(str(header))
+    except Exception:
+        value = None
+    if value is None:
+        raw_value = headers.first("Date")
+        if not raw_value:
+            return None
+        try:
+            value = email.utils.parsedate_to_datetime(raw_value)
+        except Exception:
+            return None
+    if value.tzinfo is None:
+        # "-0000" and missing zones mean "unknown local time"; UTC is the honest guess.
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+# --- HTML -------------------------------------------------------------------------------
+
+HTML_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "div", "dl", "dt", "em",
+    "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre", "q", "s",
+    "small", "span", "strike", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th",
+    "thead", "tr", "u", "ul",
+}  # fmt: skip
+HTML_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "td": {"colspan", "rowspan", "align"},
+    "th": {"colspan", "rowspan", "align"},
+    "ol": {"start"},
+}
+# Removed together with everything inside them: code, styling, embedded pages, and forms
+# (a form in an email is almost always phishing for a password).
+HTML_DROPPED_WITH_CONTENT = {
+    "script", "style", "iframe", "frame", "frameset", "object", "embed", "applet", "form",
+    "textarea", "select", "button", "noscript", "template", "title", "svg", "math", "head",
+}  # fmt: skip
+_LINK_SCHEMES = ("http:", "https:", "mailto:", "tel:")
+
+
+def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+    lowered = value.strip().lower()
+    if tag == "img" and attribute == "src":
+        # Only images carried in the message itself. A remote image would be fetched by
+        # the reader's browser, telling the sender who read the mail and when.
+        return value.strip() if lowered.startswith("cid:") else None
+    if tag == "a" and attribute == "href":
+        return value.strip() if lowered.startswith(_LINK_SCHEMES) else None
+    return value
+
+
+def sanitise_html(html: str) -> str:
+    """HTML safe to show: allow-listed formatting only, no scripts, no remote images."""
+    return nh3.clean(
+        html,
+        tags=HTML_TAGS,
+        attributes=HTML_ATTRIBUTES,
+        clean_content_tags=HTML_DROPPED_WITH_CONTENT,
+        url_schemes={"http", "https", "mailto", "tel", "cid"},
+        attribute_filter=_attribute_filter,
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
+
+
+_BLOCK_TAGS = {
+    "p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre",
+    "table", "ul", "ol", "dl", "dt", "dd", "hr",
+}  # fmt: skip
+
+
+class _TextRenderer(HTMLParser):
+    """A readable plain-text rendering of (already sanitised) HTML."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.quote_depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "blockquote":
+            self.quote_depth += 1
+        if tag in _BLOCK_TAGS:
+            self.out.append("\n")
+        if tag == "li":
+            self.out.append("- ")
+        if tag in {"td", "th"}:
+            self.out.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "blockquote":
+            self.quote_depth = max(0, self.quote_depth - 1)
+        if tag in _BLOCK_TAGS:
+            self.out.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        text = re.sub(r"[ \t\r\n\f\v]+", " ", data)
+        if self.quote_depth:
+            text = text.replace("\n", "\n" + "> " * self.quote_depth)
+            if not self.out or self.out[-1].endswith("\n"):
+                text = "> " * self.quote_depth + text.lstrip()
+        self.out.append(text)
+
+    def text(self) -> str:
+        lines = [line.strip() for line in "".join(self.out).replace("\xa0", " ").split("\n")]
+        joined = "\n".join(lines)
+        return re.sub(r"\n{3,}", "\n\n", joined).strip()
+
+
+def html_to_text(html: str) -> str:
+    renderer = _TextRenderer()
+    try:
+        renderer.feed(sanitise_html(html))
+        renderer.close()
+    except Exception:
+        return clean_text(re.sub(r"<[^>]*>", " ", html))
+    return renderer.text()
+
+
+# --- Trimming quoted history and signatures ---------------------------------------------
+
+_REPLY_HEADER = re.compile(
+    r"^\s*(On\s.{1,300}\swrote|Le\s.{1,300}\sa\s+écrit|Am\s.{1,300}\sschrieb(\s.{0,300})?"
+    r"|El\s.{1,300}\sescribió|Op\s.{1,300}\sschreef)\s*:\s*$",
+    re.IGNORECASE,
+)
+_ORIGINAL_MESSAGE = re.compile(
+    r"^\s*-{2,}\s*(Original Message|Ursprüngliche Nachricht|Message d'origine)\s*-{2,}\s*$",
+    re.IGNORECASE,
+)
+_OUTLOOK_FROM = re.compile(r"^\s*\*?(From|Von|De)\s*:\*?\s+\S", re.IGNORECASE)
+_OUTLOOK_NEXT = re.compile(r"^\s*\*?(Sent|Date|Gesendet|Envoyé)\s*:\*?\s", re.IGNORECASE)
+_UNDERSCORES = re.compile(r"^\s*_{10,}\s*$")
+_SIGNATURE = re.compile(r"^-- ?$")
+_MOBILE_FOOTER = re.compile(
+    r"^\s*(Sent from my \w+|Get Outlook for (iOS|Android)|Sent from Mail for Windows)",
+    re.IGNORECASE,
+)
+
+
+def _history_starts(lines: list[str]) -> int | None:
+    for index, line in enumerate(lines):
+        following = lines[index + 1] if index + 1 < len(lines) else ""
+        if _REPLY_HEADER.match(line):
+            return index
+        # Gmail wraps long attributions: "On Tue, ... Ada <ada@example.com>" / "wrote:".
+        if (
+            line.strip().lower().startswith("on ")
+            and following.strip().lower().endswith("wrote:")
+            and _REPLY_HEADER.match(f"{line} {following}")
+        ):
+            return index
+        if _ORIGINAL_MESSAGE.match(line):
+            return index
+        # Outlook: an optional rule of underscores, then "From: ..." with "Sent: ..."
+        # a line or two below. A lone "From:" in the text is not enough.
+        if _OUTLOOK_FROM.match(line) and any(
+            _OUTLOOK_NEXT.match(candidate) for candidate in lines[index + 1 : index + 4]
+        ):
+            if index > 0 and _UNDERSCORES.match(lines[index - 1]):
+                return index - 1
+            return index
+    return None
+
+
+def trim_text(text: str) -> str:
+    """The new part of a message, for display: no quoted history, no signature.
+
+    If trimming would leave nothing (a message that is all quote), the full text is
+    returned instead, so nothing the sender wrote disappears from view.
+    """
+    lines = text.split("\n")
+    cut = _history_starts(lines)
+    if cut is not None:
+        lines = lines[:cut]
+    kept: list[str] = []
+    for line in lines:
+        if _SIGNATURE.match(line) and any(k.strip() for k in kept):
+            break
+        if _MOBILE_FOOTER.match(line) and any(k.strip() for k in kept):
+            break
+        if line.lstrip().startswith(">"):
+            continue
+        kept.append(line)
+    trimmed = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
+    return trimmed or text.strip()
+
+
+# --- MIME walking -----------------------------------------------------------------------
+
+
+def _payload_bytes(part: Message) -> bytes:
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:
+        payload = None
+    if isinstance(payload, bytes):
+        return payload
+    # Undecodable transfer encoding: the raw payload is better than nothing.
+    try:
+        raw_payload = part.get_payload()
+    except Exception:
+        return b""
+    if isinstance(raw_payload, str):
+        return raw_payload.encode("utf-8", "surrogateescape")
+    return b""
+
+
+def _part_text(part: Message) -> str:
+    try:
+        charset = part.get_content_charset()
+    except Exception:
+        charset = None
+    return clean_text(decode_bytes(_payload_bytes(part), charset))
+
+
+def _serialise(message: Message) -> bytes:
+    # compat32 does not refold or re-encode, so the copy is as close to the original
+    # bytes as the email package allows.
+    try:
+        return message.as_bytes(policy=email.policy.compat32)
+    except Exception:
+        try:
+            return message.as_string(policy=email.policy.compat32).encode(
+                "utf-8", "surrogateescape"
+            )
+        except Exception:
+            return b""
+
+
+def _filename(part: Message, content_type: str, number: int) -> str:
+    try:
+        name = part.get_filename() or ""
+    except Exception:
+        name = ""
+    name = clean_header_text(name)
+    if "=?" in name:
+        name = clean_header_text(_decode_words(name))
+    if not name:
+        extension = mimetypes.guess_extension(content_type) or (
+            ".txt" if content_type.startswith("text/") else ".bin"
+        )
+        name = f"attachment-{number}{extension}"
+    return safe_filename(unicodedata.normalize("NFC", name))
+
+
+class _Walker:
+    """Collects text, HTML, attachments and bounce details from a message tree."""
+
+    def __init__(self, parsed: ParsedMail) -> None:
+        self.parsed = parsed
+        self.text_parts: list[str] = []
+        self.html_parts: list[str] = []
+
+    def walk(self, part: Message, depth: int = 0) -> None:
+        if depth > MAX_DEPTH:
+            self.parsed.defects.append("MIME parts nested too deeply; the rest was skipped")
+            return
+        try:
+            content_type = part.get_content_type()
+        except Exception:
+            content_type = "text/plain"
+        if content_type in {"message/rfc822", "message/global"}:
+            self._forwarded(part, content_type)
+            return
+        if content_type == "message/delivery-status":
+            self._delivery_status(part)
+            return
+        if content_type == "text/rfc822-headers" and self.parsed.is_bounce:
+            self.parsed.bounced_message_id = self.parsed.bounced_message_id or (
+                extract_message_id(_payload_bytes(part))
+            )
+        if part.is_multipart():
+            payload = part.get_payload()
+            for child in payload if isinstance(payload, list) else []:
+                if isinstance(child, Message):
+                    self.walk(child, depth + 1)
+            return
+        self._leaf(part, content_type)
+
+    def _disposition(self, part: Message) -> str | None:
+        try:
+            return part.get_content_disposition()
+        except Exception:
+            return None
+
+    def _leaf(self, part: Message, content_type: str) -> None:
+        disposition = self._disposition(part)
+        try:
+            has_name = bool(part.get_filename())
+        except Exception:
+            has_name = False
+        if disposition != "attachment" and not has_name:
+            if content_type == "text/plain":
+                self.text_parts.append(_part_text(part))
+                return
+            if content_type == "text/html":
+                self.html_parts.append(_part_text(part))
+                return
+        content_id = normalise_message_id(str(part.get("Content-ID") or "")) or ""
+        self.parsed.attachments.append(
+            MailAttachment(
+                name=_filename(part, content_type, len(self.parsed.attachments) + 1),
+                content=_payload_bytes(part),
+                content_type=content_type,
+                content_id=content_id,
+                is_inline=disposition == "inline" or (disposition is None and bool(content_id)),
+            )
+        )
+
+    def _forwarded(self, part: Message, content_type: str) -> None:
+        payload = part.get_payload()
+        inner = payload[0] if isinstance(payload, list) and payload else None
+        content = _serialise(inner) if isinstance(inner, Message) else _payload_bytes(part)
+        if self.parsed.is_bounce and isinstance(inner, Message):
+            self.parsed.bounced_message_id = self.parsed.bounced_message_id or (
+                extract_message_id(content)
+            )
+        try:
+            name = part.get_filename() or ""
+        except Exception:
+            name = ""
+        if not name and isinstance(inner, Message):
+            try:
+                name = clean_header_text(str(inner.get("Subject") or ""))
+            except Exception:
+                name = ""
+        name = safe_filename(clean_header_text(name) or "Forwarded message")
+        if not name.lower().endswith(".eml"):
+            name += ".eml"
+        self.parsed.attachments.append(
+            MailAttachment(name=name, content=content, content_type="message/rfc822")
+        )
+
+    def _delivery_status(self, part: Message) -> None:
+        payload = part.get_payload()
+        blocks = payload if isinstance(payload, list) else []
+        # The first block is about the reporting server; each later one is a recipient.
+        for block in blocks[1:]:
+            if not isinstance(block, Message):
+                continue
+            try:
+                recipient = str(block.get("Final-Recipient") or block.get("Original-Recipient"))
+                action = str(block.get("Action") or "")
+                status = str(block.get("Status") or "")
+            except Exception:  # noqa: S112  (one unreadable recipient block; read the rest)
+                continue
+            address = clean_header_text(recipient.split(";", 1)[-1]).strip("<>").lower()
+            if address and address != "none":
+                self.parsed.bounce_recipients.append(
+                    BounceRecipient(
+                        address=address,
+                        action=clean_header_text(action).lower(),
+                        status=clean_header_text(status).split(" ")[0],
+                    )
+                )
+        content = b"\n".join(_serialise(b) for b in blocks if isinstance(b, Message))
+        self.parsed.attachments.append(
+            MailAttachment(
+                name="delivery-status.txt",
+                content=content or _payload_bytes(part),
+                content_type="text/plain",
+            )
+        )
+
+
+# --- The entry point --------------------------------------------------------------------
+
+
+def _looks_like_bounce(message: Message, parsed: ParsedMail) -> bool:
+    try:
+        if message.get_content_type() == "multipart/report":
+            report_type = str(message.get_param("report-type") or "").lower()
+            if report_type == "delivery-status":
+                return True
+    except Exception:  # noqa: S110  (a broken Content-Type; the sender checks below decide)
+        pass
+    sender = parsed.from_address.split("@", 1)[0]
+    return sender in {"mailer-daemon", "postmaster"} or parsed.return_path == ""
+
+
+def parse_message(raw: bytes) -> ParsedMail:
+    """Parse one raw email. Never raises on broken mail, except :class:`UnparseableMessage`
+    when there is nothing at all to read."""
+    if not raw or not raw.strip():
+        raise UnparseableMessage("The message is empty.")
+    try:
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+    except Exception as exc:  # RecursionError on absurd nesting, parser bugs
+        logger.warning("Could not parse an incoming message's structure", exc_info=True)
+        parsed = ParsedMail(defects=[f"The message structure could not be read: {exc!r}"])
+        parsed.text = clean_text(decode_bytes(raw, None)).strip()
+        parsed.trimmed_text = trim_text(parsed.text)
+        if not parsed.text:
+            raise UnparseableMessage("Nothing readable was found in the message.") from exc
+        return parsed
+
+    headers = _Headers(message, raw)
+    parsed = ParsedMail()
+    senders = headers.addresses("From")
+    if senders:
+        parsed.from_name, parsed.from_address = senders[0]
+    parsed.reply_to = [address for _, address in headers.addresses("Reply-To")]
+    parsed.to = [address for _, address in headers.addresses("To")]
+    parsed.cc = [address for _, address in headers.addresses("Cc")]
+    parsed.subject = clean_header_text(headers.first("Subject"))
+    parsed.message_id = normalise_message_id(headers.first("Message-ID"))
+    parsed.in_reply_to = message_ids(headers.first("In-Reply-To"))
+    parsed.references = message_ids(" ".join(headers.all("References")))
+    parsed.date = _parse_date(headers, message)
+    if message.get("Return-Path") is not None:
+        return_path = clean_header_text(headers.first("Return-Path"))
+        parsed.return_path = return_path.strip("<>").lower()
+    parsed.auto_submitted = clean_header_text(headers.first("Auto-Submitted")).lower()
+    parsed.precedence = clean_header_text(headers.first("Precedence")).lower()
+    parsed.list_id = clean_header_text(headers.first("List-Id"))
+    parsed.auto_response_suppress = clean_header_text(headers.first("X-Auto-Response-Suppress"))
+    parsed.is_bounce = _looks_like_bounce(message, parsed)
+
+    walker = _Walker(parsed)
+    try:
+        walker.walk(message)
+    except Exception as exc:  # keep whatever was collected before the failure
+        logger.warning("Could not read every part of an incoming message", exc_info=True)
+        parsed.defects.append(f"Some parts could not be read: {exc!r}")
+
+    text = "\n\n".join(part.strip("\n") for part in walker.text_parts if part.strip())
+    html = "\n".join(walker.html_parts)
+    if html.strip():
+        try:
+            parsed.html = sanitise_html(html).strip()
+        except Exception as exc:
+            parsed.defects.append(f"The HTML could not be cleaned and was dropped: {exc!r}")
+    if not text.strip() and html.strip():
+        text = html_to_text(html)
+    parsed.text = text.strip("\n")
+    parsed.trimmed_text = trim_text(parsed.text)
+    # The defect list is only a diagnostic; failing to build it must not lose the message.
+    with contextlib.suppress(Exception):
+        parsed.defects.extend(
+            type(defect).__name__ for part in message.walk() for defect in part.defects
+        )
+
+    nothing_read = not (
+        parsed.text.strip() or parsed.attachments or parsed.subject or parsed.from_address
+    )
+    if nothing_read:
+        raise UnparseableMessage("Nothing readable was found in the message.")
+    return parsed
