@@ -7,6 +7,10 @@ reads what was actually saved, and nothing is mailed about a change that rolled 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.db import transaction
 from huey.contrib.djhuey import db_task
 
@@ -49,6 +53,19 @@ def notify_task(
         deliver_task(outbound_id)
 
 
+_muted: ContextVar[bool] = ContextVar("deskside_mail_muted", default=False)
+
+
+@contextmanager
+def mail_muted() -> Iterator[None]:
+    """Queue no notifications for changes made inside: demo data, imports, bulk repairs."""
+    token = _muted.set(True)
+    try:
+        yield
+    finally:
+        _muted.reset(token)
+
+
 def _queue(
     event: str,
     ticket_id: int,
@@ -56,6 +73,8 @@ def _queue(
     message_id: int | None = None,
     assignee_id: int | None = None,
 ) -> None:
+    if _muted.get():
+        return
     actor_id = actor.pk if actor is not None else None
     transaction.on_commit(
         lambda: notify_task(event, ticket_id, actor_id, message_id, assignee_id), robust=True

@@ -10,6 +10,7 @@ from django.db.models import F
 
 from deskside.accounts.models import Role, Team, User
 from deskside.demo import DemoContext
+from deskside.mail.tasks import mail_muted
 from deskside.tickets import services
 from deskside.tickets.models import Category, Channel, Message, Status, StatusKind, Ticket
 
@@ -105,6 +106,12 @@ def populate(ctx: DemoContext) -> None:
     """Create the demo tickets, once: a desk that already has tickets is left alone."""
     if Ticket.objects.exists():
         return
+    # Demo people have made-up addresses; mailing them hundreds of notices helps nobody.
+    with mail_muted():
+        _populate(ctx)
+
+
+def _populate(ctx: DemoContext) -> None:
     rng = random.Random(1042)  # noqa: S311  (demo data, reproducible on purpose)
     requesters = list(User.objects.filter(role=Role.REQUESTER, is_active=True))
     teams = {team.name: team for team in Team.objects.prefetch_related("members")}
