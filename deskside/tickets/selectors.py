@@ -238,8 +238,8 @@ def requester_other_tickets(user: User, ticket: Ticket, limit: int = 5) -> Query
     )
 
 
-def ticket_links(user: User, ticket: Ticket) -> list[tuple[str, Ticket]]:
-    """The tickets linked to ``ticket`` that ``user`` may see, each with how it relates.
+def ticket_links(user: User, ticket: Ticket) -> list[tuple[str, Ticket, int]]:
+    """The tickets linked to ``ticket`` that ``user`` may see: (how it relates, ticket, link id).
 
     Links to tickets the user may not see are left out, so a restricted team's ticket is
     not revealed by its number appearing on another ticket.
@@ -261,8 +261,8 @@ def ticket_links(user: User, ticket: Ticket) -> list[tuple[str, Ticket]]:
         LinkKind.DUPLICATE.value: _("Has duplicate"),
         LinkKind.PARENT.value: _("Child of"),
     }
-    found = [(str(labels_out.get(link.kind, link.kind)), link.target) for link in outgoing]
-    found += [(str(labels_in.get(link.kind, link.kind)), link.source) for link in incoming]
+    found = [(str(labels_out.get(link.kind, link.kind)), link.target, link.pk) for link in outgoing]
+    found += [(str(labels_in.get(link.kind, link.kind)), link.source, link.pk) for link in incoming]
     return found
 
 

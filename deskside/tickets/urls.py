@@ -39,6 +39,7 @@ urlpatterns = [
     path("tickets/<int:pk>/reopen/", ticket.ticket_reopen, name="ticket_reopen"),
     path("tickets/<int:pk>/merge/", ticket.ticket_merge, name="ticket_merge"),
     path("tickets/<int:pk>/link/", ticket.ticket_link, name="ticket_link"),
+    path("tickets/<int:pk>/unlink/", ticket.ticket_unlink, name="ticket_unlink"),
     path("call/", call.log_call, name="call"),
     path("call/people/", call.call_people, name="call_people"),
     # search routes (tickets/views/search.py)

@@ -33,6 +33,7 @@ TICKET_URLS: dict[str, tuple[str, dict[str, str]]] = {
     "ticket_reopen": ("post", {}),
     "ticket_merge": ("post", {"target": "1"}),
     "ticket_link": ("post", {"kind": "related", "target": "1"}),
+    "ticket_unlink": ("post", {"link": "1"}),
 }
 
 
@@ -86,6 +87,15 @@ def test_team_member_reaches_every_address(
     method, data = TICKET_URLS[name]
     if name == "ticket_status":
         data = {"status": str(Status.objects.get(kind=StatusKind.OPEN).pk)}
+    if name == "ticket_unlink":
+        other = services.ticket_create(
+            actor=personas.other_agent, requester=personas.requester, subject="Other",
+            body="Other.", channel=Channel.PHONE, team=personas.other_team,
+        )  # fmt: skip
+        link = services.ticket_link(
+            source=hidden, target=other, kind="related", actor=personas.other_agent
+        )
+        data = {"link": str(link.pk)}
     client.force_login(personas.other_agent)
     address = reverse(f"tickets:{name}", kwargs={"pk": hidden.pk})
     response = getattr(client, method)(address, data)

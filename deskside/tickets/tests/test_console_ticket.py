@@ -23,6 +23,7 @@ from deskside.tickets.models import (
     Status,
     StatusKind,
     Ticket,
+    TicketEvent,
     TicketLink,
 )
 from deskside.tickets.views.ticket import fill_placeholders
@@ -199,6 +200,27 @@ def test_merge_and_link(agent_client: Client, personas: Personas, ticket: Ticket
     assert "There is no ticket #99999 that you can see." in response.content.decode()
     response = agent_client.post(url("ticket_link", other), {"kind": "related", "target": "abc"})
     assert "Write the ticket number" in response.content.decode()
+
+
+def test_unlink_removes_only_a_link_shown_on_the_page(
+    agent_client: Client, personas: Personas, ticket: Ticket
+) -> None:
+    other = make(personas, "Network is slow")
+    unrelated = make(personas, "Screen flickers")
+    link = services.ticket_link(source=other, target=ticket, kind="related", actor=personas.agent)
+    elsewhere = services.ticket_link(
+        source=unrelated, target=other, kind="related", actor=personas.agent
+    )
+    # A link between two other tickets cannot be removed through this ticket's page.
+    assert (
+        agent_client.post(url("ticket_unlink", ticket), {"link": elsewhere.pk}).status_code == 404
+    )
+    assert agent_client.post(url("ticket_unlink", ticket), {"link": "x"}).status_code == 404
+    response = agent_client.post(url("ticket_unlink", ticket), {"link": link.pk})
+    assert response.status_code == 302
+    assert not TicketLink.objects.filter(pk=link.pk).exists()
+    assert TicketLink.objects.filter(pk=elsewhere.pk).exists()
+    assert TicketEvent.objects.filter(ticket=other, action="unlinked").exists()
 
 
 def test_controls_change_status_priority_category_assignment_tags_watchers(

@@ -48,6 +48,7 @@ from deskside.tickets.models import (
     StatusKind,
     Ticket,
     TicketEvent,
+    TicketLink,
 )
 from deskside.tickets.views.queue import console_user, forbidden
 
@@ -436,6 +437,29 @@ def ticket_link(request: HttpRequest, pk: int) -> HttpResponse:
         return _("Linked to #%(number)s.") % {"number": target.pk}
 
     return _act(request, pk, "link", perform, anchor="links")
+
+
+@console_required
+@require_POST
+def ticket_unlink(request: HttpRequest, pk: int) -> HttpResponse:
+    user = console_user(request)
+    ticket = selectors.ticket_get(user, pk)
+    link_ids = {link_id for _label, _other, link_id in selectors.ticket_links(user, ticket)}
+    try:
+        link_id = int(request.POST.get("link", ""))
+    except ValueError:
+        link_id = 0
+    # Only a link shown on this page (both ends visible to the agent) can be removed here.
+    if link_id not in link_ids:
+        raise Http404
+    link = TicketLink.objects.select_related("source", "target").get(pk=link_id)
+    other = link.target if link.source_id == ticket.pk else link.source
+    try:
+        services.ticket_unlink(link=link, actor=user)
+    except PermissionDenied as exc:
+        return forbidden(request, exc)
+    messages.success(request, _("No longer linked to #%(number)s.") % {"number": other.pk})
+    return redirect(_ticket_url(ticket, "links"))
 
 
 # --- HTMX helpers: preview, canned replies, presence ----------------------------------
