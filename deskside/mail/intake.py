@@ -30,15 +30,15 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from deskside.mail.apply import apply_to_desk
 from deskside.mail.models import InboundMessage, InboundSource, InboundState, Mailbox
-from deskside.mail.parsing import ParsedMail, clean_text, extract_message_id, parse_message
+from deskside.mail.parsing import clean_text, extract_message_id, parse_message
 
 logger = logging.getLogger(__name__)
 
 # A message that has been started this many times without finishing is assumed to crash
 # the worker (or hang it until it is killed) and is quarantined instead of tried again.
 MAX_ATTEMPTS = 3
-NOT_BUILT_YET = "Email intake into tickets is not built yet"
 
 
 @dataclass(frozen=True)
@@ -116,19 +116,6 @@ def inbound_store(
             raise
         return StoreResult(inbound=found, created=False)
     return StoreResult(inbound=row, created=True)
-
-
-def apply_to_desk(parsed: ParsedMail, inbound: InboundMessage) -> None:
-    """Turn a parsed message into a new ticket or a reply on an existing one.
-
-    NOT BUILT YET: threading, sender identity, loop safety and ticket creation come in a
-    later change. For now every message is marked ``held`` with a plain explanation, so
-    nothing is silently dropped and each can be reprocessed once this exists. Runs inside
-    :func:`inbound_process`'s transaction; set ``inbound.state`` (and ``ticket`` /
-    ``ticket_message``) and leave saving to the caller.
-    """
-    inbound.state = InboundState.HELD
-    inbound.error = NOT_BUILT_YET
 
 
 def _error_text(exc: BaseException) -> str:

@@ -305,12 +305,17 @@ def _reopen(ticket: Ticket, actor: User | None) -> None:
 
 @transaction.atomic
 def ticket_add_note(
-    *, ticket: Ticket, actor: User, body: str, files: Sequence[UploadedFile] = ()
+    *,
+    ticket: Ticket,
+    actor: User,
+    body: str,
+    files: Sequence[UploadedFile] = (),
+    channel: str = Channel.AGENT,
 ) -> Message:
-    """An internal note: only IT staff ever see it."""
+    """An internal note: only IT staff ever see it. ``channel`` says how it was written."""
     _require_agent(actor, ticket)
     message = _add_message(
-        ticket, author=actor, kind=MessageKind.NOTE, body=_clean_body(body), channel="agent",
+        ticket, author=actor, kind=MessageKind.NOTE, body=_clean_body(body), channel=channel,
         files=files,
     )  # fmt: skip
     _record(ticket, actor, "note")

@@ -13,12 +13,17 @@ from django.test import Client, override_settings
 from deskside.mail import intake
 from deskside.mail.intake import (
     MAX_ATTEMPTS,
-    NOT_BUILT_YET,
     inbound_process,
     inbound_reprocess,
     inbound_store,
 )
-from deskside.mail.models import InboundMessage, InboundSource, InboundState, Mailbox
+from deskside.mail.models import (
+    AcceptsFrom,
+    InboundMessage,
+    InboundSource,
+    InboundState,
+    Mailbox,
+)
 from deskside.mail.parsing import ParsedMail
 from deskside.testing import Personas
 
@@ -109,14 +114,15 @@ def test_same_bytes_with_and_without_id_rules_do_not_collide(db: None) -> None:
     assert InboundMessage.objects.count() == 3
 
 
-def test_process_parses_and_holds_until_ticket_intake_exists(db: None) -> None:
+def test_process_parses_and_applies_to_the_desk(db: None) -> None:
     stored = inbound_store(raw=PLAIN, source="lmtp", mailbox=None).inbound
     processed = inbound_process(stored.pk)
-    assert processed.state == InboundState.HELD
-    assert processed.error == NOT_BUILT_YET
+    assert processed.state == InboundState.PROCESSED
+    assert processed.error == ""
     assert processed.attempts == 1
     assert processed.processed_at is not None
-    assert processed.ticket is None
+    assert processed.ticket is not None
+    assert processed.ticket_message is not None
 
 
 def test_apply_step_decides_the_outcome(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -171,7 +177,7 @@ def test_any_failure_quarantines_with_raw_intact_and_later_mail_flows(
     assert bytes(bad.raw) == poison
     assert bad.processed_at is not None
 
-    assert inbound_process(good.pk).state == InboundState.HELD
+    assert inbound_process(good.pk).state == InboundState.PROCESSED
 
 
 def test_failure_inside_apply_rolls_back_its_writes(
@@ -223,17 +229,18 @@ def test_reprocess_a_quarantined_message(db: None, monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(intake, "parse_message", parse_message)  # the fix is deployed
     again = inbound_reprocess(stored.pk)
-    assert again.state == InboundState.HELD
-    assert again.error == NOT_BUILT_YET
+    assert again.state == InboundState.PROCESSED
+    assert again.ticket is not None
     assert again.attempts == 1
 
 
-def test_held_messages_can_be_reprocessed_but_processed_ones_cannot(
-    db: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    stored = inbound_store(raw=PLAIN, source="imap", mailbox=None).inbound
+def test_held_messages_can_be_reprocessed_but_processed_ones_cannot(mailbox: Mailbox) -> None:
+    mailbox.accepts_from = AcceptsFrom.KNOWN_PEOPLE
+    mailbox.save()
+    stored = inbound_store(raw=PLAIN, source="imap", mailbox=mailbox).inbound
     assert inbound_process(stored.pk).state == InboundState.HELD
-    monkeypatch.setattr(intake, "apply_to_desk", lambda parsed, inbound: None)
+    mailbox.accepts_from = AcceptsFrom.ANYONE  # the administrator lets strangers in
+    mailbox.save()
     assert inbound_reprocess(stored.pk).state == InboundState.PROCESSED
     with pytest.raises(ValidationError, match="Only quarantined or held"):
         inbound_reprocess(stored.pk)
@@ -352,7 +359,7 @@ def test_admin_shows_escaped_source_downloads_and_reprocesses(
 
     client.post(changelist, {**selected, "action": "reprocess"})
     stored.refresh_from_db()
-    assert stored.state == InboundState.HELD
+    assert stored.state == InboundState.PROCESSED
 
 
 def test_admin_mailbox_pages_render(client: Client, personas: Personas) -> None:
