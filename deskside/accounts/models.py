@@ -223,6 +223,10 @@ class EmailAddress(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="email_addresses")
     email = models.EmailField(_("email address"), unique=True)
     is_primary = models.BooleanField(_("primary"), default=False)
+    # Set when mail to this address bounced permanently; notifications stop until the
+    # person writes to the desk from it again.
+    undeliverable_since = models.DateTimeField(_("undeliverable since"), null=True, blank=True)
+    undeliverable_reason = models.CharField(_("why it bounced"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["-is_primary", "email"]

@@ -50,6 +50,7 @@ from contextlib import AbstractContextManager, nullcontext
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from deskside.accounts import permissions
@@ -277,6 +278,17 @@ def _new_ticket(sender: User, parsed: ParsedMail, mailbox: Mailbox | None) -> Me
     return ticket.messages.get()
 
 
+def _mark_undeliverable(parsed: ParsedMail) -> None:
+    """A permanent failure stops further notifications to that address (RFC 3464)."""
+    now = timezone.now()
+    for recipient in parsed.bounce_recipients:
+        if recipient.is_permanent_failure:
+            EmailAddress.objects.filter(email=recipient.address.strip().lower()).update(
+                undeliverable_since=now,
+                undeliverable_reason=f"{recipient.status} {recipient.action}"[:200],
+            )
+
+
 def _apply(parsed: ParsedMail, inbound: InboundMessage) -> None:
     if not parsed.from_address or "@" not in parsed.from_address:
         raise _Held(InboundState.HELD, _("The message has no usable From address."))
@@ -288,6 +300,7 @@ def _apply(parsed: ParsedMail, inbound: InboundMessage) -> None:
         )
 
     if is_delivery_report(parsed):
+        _mark_undeliverable(parsed)
         if parsed.bounced_message_id is not None:
             inbound.ticket = Ticket.objects.filter(
                 outbound_mails__message_id=f"<{parsed.bounced_message_id}>"
@@ -301,6 +314,10 @@ def _apply(parsed: ParsedMail, inbound: InboundMessage) -> None:
     _check_accepted(inbound.mailbox, parsed.from_address, sender)
     if sender is not None and not sender.is_active:
         raise _Held(InboundState.HELD, _("The sender's account is switched off."))
+    # They wrote from this address, so it works again.
+    EmailAddress.objects.filter(
+        email=parsed.from_address.lower(), undeliverable_since__isnull=False
+    ).update(undeliverable_since=None, undeliverable_reason="")
 
     ticket = find_thread(parsed, inbound, sender)
     if ticket is None:

@@ -30,7 +30,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from deskside.accounts.models import User
+from deskside.accounts.models import EmailAddress, User
 from deskside.lib import ratelimit
 from deskside.mail.models import OutboundKind, OutboundMail, OutboundState, SuppressedReason
 from deskside.mail.outbound import outbound_record
@@ -145,6 +145,10 @@ def render_mail(kind: str, context: dict[str, Any]) -> tuple[str, str, str]:
 def _suppressed_reason(kind: str, recipient: User) -> str:
     if not recipient.is_active:
         return SuppressedReason.INACTIVE
+    if EmailAddress.objects.filter(
+        email=recipient.email.lower(), undeliverable_since__isnull=False
+    ).exists():
+        return SuppressedReason.UNDELIVERABLE
     if kind not in UNCAPPED_KINDS and not ratelimit.hit(
         AUTO_MAIL_SCOPE,
         recipient.email.lower(),

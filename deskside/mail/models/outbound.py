@@ -41,6 +41,7 @@ class SuppressedReason(models.TextChoices):
 
     INACTIVE = "inactive", _("The person's account is switched off")
     RATE_LIMITED = "rate_limited", _("Too many automatic mails to this address lately")
+    UNDELIVERABLE = "undeliverable", _("Mail to this address bounced permanently")
 
 
 class OutboundMail(models.Model):

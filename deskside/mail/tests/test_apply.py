@@ -370,3 +370,33 @@ def test_our_own_mail_coming_back_is_not_applied(
         looped = deliver(mail(sender="desk@deskside.test"), mailbox)
     assert looped.state == InboundState.DUPLICATE
     assert Ticket.objects.count() == 1
+
+
+def test_a_permanent_bounce_stops_mail_until_the_person_writes_again(
+    desk: Personas,
+    mailbox: Mailbox,
+    commit: Callable[[], AbstractContextManager[Any]],
+) -> None:
+    from deskside.accounts.services import person_create
+    from deskside.mail.models import SuppressedReason
+
+    gone = person_create(email="gone@example.com", full_name="Gone Person")
+    with commit():
+        deliver((FIXTURES / "bounce_dsn.eml").read_bytes(), mailbox)
+    address = EmailAddress.objects.get(email="gone@example.com")
+    assert address.undeliverable_since is not None
+    assert address.undeliverable_reason.startswith("5.1.1")
+
+    # The desk does not keep mailing an address that bounced for good.
+    with commit():
+        services.ticket_create(
+            actor=gone, requester=gone, subject="Printer", body="It jams.", channel=Channel.PORTAL
+        )
+    row = OutboundMail.objects.get(to_address__icontains="gone@example.com")
+    assert row.suppressed_reason == SuppressedReason.UNDELIVERABLE
+
+    # Mail from the address proves it works again.
+    with commit():
+        deliver(mail(sender="Gone Person <gone@example.com>", subject="Back again"), mailbox)
+    address.refresh_from_db()
+    assert address.undeliverable_since is None
