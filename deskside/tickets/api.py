@@ -26,7 +26,7 @@ from deskside.api.errors import ApiError
 from deskside.api.pagination import paginated
 from deskside.api.schemas import ObjectId
 from deskside.tickets import selectors, services
-from deskside.tickets.attachments import UploadedFile, safe_filename
+from deskside.tickets.attachments import UploadedFile, attachment_response, safe_filename
 from deskside.tickets.models import (
     Category,
     Channel,
@@ -498,19 +498,7 @@ def ticket_attachments_upload(
 )
 def attachments_download(request: HttpRequest, key: str) -> FileResponse:
     """The file itself. It is always offered as a download and never run by the browser."""
-    attachment = selectors.attachment_get(caller(request), key)
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.filename,
-        content_type=attachment.content_type or "application/octet-stream",
-    )
-    # Uploaded files are untrusted: never let a browser guess them into HTML or script,
-    # and if one is opened anyway, give it no origin and no power.
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return attachment_response(selectors.attachment_get(caller(request), key))
 
 
 # --- Catalogues --------------------------------------------------------------------------

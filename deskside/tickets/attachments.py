@@ -8,9 +8,11 @@ import secrets
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 
 from deskside.accounts.models import User
@@ -98,3 +100,41 @@ def attachments_save(
         attachment.save()
         saved.append(attachment)
     return saved
+
+
+# Even if a stored file were HTML or SVG, nothing in it may load, run or be framed.
+ATTACHMENT_CSP = "default-src 'none'; sandbox"
+
+
+def content_disposition(filename: str, *, inline: bool) -> str:
+    """RFC 6266: an ASCII fallback name plus the exact name as UTF-8 in ``filename*``."""
+    fallback = (
+        "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\' else "_" for ch in filename).strip()
+        or "attachment"
+    )
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def attachment_response(attachment: Attachment, *, inline: bool = False) -> FileResponse:
+    """The one way a stored file leaves Deskside, for the web pages and the API alike.
+
+    The caller has already fetched ``attachment`` through the permission gate. The browser
+    is told not to sniff the type, not to run anything in the file, and to download it,
+    except the few image types that may be shown inline when asked for.
+    """
+    try:
+        handle = attachment.file.open("rb")
+    except (FileNotFoundError, ValueError):
+        # The row exists but its file is gone (restored from an older backup, say).
+        raise Http404 from None
+    shown_inline = inline and attachment.content_type in INLINE_TYPES
+    # The stored type was decided from the sanitised name, not taken from the uploader.
+    response = FileResponse(handle, content_type=attachment.content_type)
+    response["Content-Disposition"] = content_disposition(attachment.filename, inline=shown_inline)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = ATTACHMENT_CSP
+    # Only this person's browser may keep a copy; shared caches and proxies must not.
+    response["Cache-Control"] = "private"
+    response["Vary"] = "Cookie, Authorization"
+    return response
