@@ -68,7 +68,7 @@ class CappedPaginator(Paginator[Ticket]):
     @cached_property
     def count(self) -> int:
         queryset: Any = self.object_list
-        return int(queryset.order_by().values("pk")[: COUNT_CAP + 1].count())
+        return capped_count(queryset, COUNT_CAP)
 
 
 def _params(query: QueryDict) -> dict[str, list[str]]:
@@ -83,6 +83,7 @@ def _query_without(query: QueryDict, *names: str) -> str:
 
 
 def capped_count(queryset: QuerySet[Ticket], cap: int) -> int:
+    """How many rows, counting at most ``cap + 1`` (so "more than cap" can be shown)."""
     return int(queryset.order_by().values("pk")[: cap + 1].count())
 
 
