@@ -23,6 +23,7 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -176,6 +177,67 @@ def inbound_process(message_id: int, /) -> InboundMessage:
                 processed_at=timezone.now(),
             )
         return InboundMessage.objects.get(pk=message_id)
+
+
+def inbound_receive(
+    *,
+    raw: bytes,
+    source: str,
+    mailbox: Mailbox | None,
+    envelope_sender: str = "",
+    envelope_recipients: Sequence[str] = (),
+) -> StoreResult:
+    """The entry point for every intake: store the message, then queue its processing.
+
+    When this returns the bytes are committed (see :func:`inbound_store`), so a listener
+    may answer 250 and an IMAP poller may move the message away. Processing runs as a
+    background job; if queueing it fails (the job queue is down, the process dies right
+    here), the message stays ``received`` and :func:`inbound_process_pending`, run every
+    minute, picks it up. Nothing is lost either way.
+    """
+    from deskside.mail.tasks import inbound_process_task
+
+    result = inbound_store(
+        raw=raw,
+        source=source,
+        mailbox=mailbox,
+        envelope_sender=envelope_sender,
+        envelope_recipients=envelope_recipients,
+    )
+    if result.created and result.inbound.state == InboundState.RECEIVED:
+        try:
+            inbound_process_task(result.inbound.pk)
+        except Exception:
+            logger.warning(
+                "Could not queue incoming message %s; the next sweep will process it",
+                result.inbound.pk,
+                exc_info=True,
+            )
+    return result
+
+
+# Left alone this long before the sweep takes a message over from its queued job, so the
+# sweep and a job that is merely a little late do not both start it (they would be safe,
+# under the row lock, but would count two attempts).
+PENDING_GRACE_SECONDS = 120
+PENDING_BATCH = 500
+
+
+def inbound_process_pending(*, older_than_seconds: int = PENDING_GRACE_SECONDS) -> int:
+    """Process messages stored but never processed (their job was lost); returns how many.
+
+    Reads the ``(state, received_at)`` index, so its cost depends on the number of stuck
+    messages, not on how much mail the desk has ever received.
+    """
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    pending = list(
+        InboundMessage.objects.filter(state=InboundState.RECEIVED, received_at__lte=cutoff)
+        .order_by("received_at", "id")
+        .values_list("pk", flat=True)[:PENDING_BATCH]
+    )
+    for pk in pending:
+        inbound_process(pk)
+    return len(pending)
 
 
 REPROCESSABLE_STATES = (InboundState.QUARANTINED, InboundState.HELD)

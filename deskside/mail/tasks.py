@@ -12,7 +12,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.db import transaction
-from huey.contrib.djhuey import db_task
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 from deskside.accounts.models import User
 from deskside.mail import notifications
@@ -31,6 +32,23 @@ DELIVERY_BACKOFF = 2
 )
 def deliver_task(outbound_id: int) -> None:
     outbound_deliver(outbound_id)
+
+
+@db_task(retries=3, retry_delay=30)  # type: ignore[untyped-decorator]  # huey is untyped
+def inbound_process_task(inbound_id: int) -> None:
+    """Parse and apply one stored incoming message (queued by ``inbound_receive``)."""
+    # Imported here: the intake pipeline imports this module for its hooks.
+    from deskside.mail.intake import inbound_process
+
+    inbound_process(inbound_id)
+
+
+@db_periodic_task(crontab(minute="*"))  # type: ignore[untyped-decorator]  # huey is untyped
+def inbound_process_pending_task() -> None:
+    """Every minute, process stored messages whose own job was lost (nothing is left behind)."""
+    from deskside.mail.intake import inbound_process_pending
+
+    inbound_process_pending()
 
 
 @db_task(retries=2, retry_delay=30)  # type: ignore[untyped-decorator]  # huey is untyped

@@ -367,3 +367,42 @@ def test_admin_mailbox_pages_render(client: Client, personas: Personas) -> None:
     client.force_login(personas.admin)
     assert client.get("/admin/mail/mailbox/").status_code == 200
     assert client.get("/admin/mail/mailbox/add/").status_code == 200
+
+
+def test_receive_stores_then_processes_in_a_job(db: None) -> None:
+    # Jobs run inline in tests, so the queued processing has happened on return.
+    result = intake.inbound_receive(raw=PLAIN, source="lmtp", mailbox=None)
+    assert result.created
+    stored = InboundMessage.objects.get()
+    assert stored.state == InboundState.PROCESSED
+    assert stored.ticket is not None
+
+
+def test_receive_twice_processes_once(db: None) -> None:
+    intake.inbound_receive(raw=PLAIN, source="lmtp", mailbox=None)
+    again = intake.inbound_receive(raw=PLAIN, source="imap", mailbox=None)
+    assert again.duplicate
+    assert InboundMessage.objects.get().ticket is not None
+    from deskside.tickets.models import Ticket
+
+    assert Ticket.objects.count() == 1
+
+
+def test_a_lost_processing_job_is_caught_by_the_sweep(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from deskside.mail import tasks
+
+    def queue_down(inbound_id: int) -> None:
+        raise ConnectionError("job queue unreachable")
+
+    monkeypatch.setattr(tasks, "inbound_process_task", queue_down)
+    result = intake.inbound_receive(raw=PLAIN, source="smtp", mailbox=None)
+    # Stored and committed even though its job could not be queued.
+    assert result.inbound.state == InboundState.RECEIVED
+    # Too recent for the sweep: its job may merely be late.
+    assert intake.inbound_process_pending() == 0
+    assert intake.inbound_process_pending(older_than_seconds=0) == 1
+    stored = InboundMessage.objects.get()
+    assert stored.state == InboundState.PROCESSED
+    assert intake.inbound_process_pending(older_than_seconds=0) == 0
