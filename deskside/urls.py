@@ -14,6 +14,7 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("setup/<str:token>/", account_views.setup, name="setup"),
     path("accounts/", include("deskside.accounts.urls")),
+    path("console/mail/", include("deskside.mail.urls")),
     path("console/", include("deskside.tickets.urls")),
     path("portal/", include("deskside.portal.urls")),
     path(

@@ -11,6 +11,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from deskside.accounts.models import User
 from deskside.mail.intake import inbound_reprocess
 from deskside.mail.models import InboundMessage, Mailbox
 
@@ -117,10 +118,12 @@ class InboundMessageAdmin(admin.ModelAdmin[InboundMessage]):
 
     @admin.action(description=_("Process again"))
     def reprocess(self, request: HttpRequest, queryset: QuerySet[InboundMessage]) -> None:
+        reviewer = request.user
+        assert isinstance(reviewer, User)  # the admin site lets only administrators in
         done = 0
         for pk in queryset.values_list("pk", flat=True):
             try:
-                inbound_reprocess(pk)
+                inbound_reprocess(pk, reviewer=reviewer)
             except ValidationError as exc:
                 self.message_user(request, f"#{pk}: {exc.messages[0]}", messages.WARNING)
             else:

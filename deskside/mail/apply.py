@@ -47,6 +47,7 @@ from __future__ import annotations
 import email.utils
 import re
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -72,6 +73,22 @@ BULK_PRECEDENCE = frozenset({"bulk", "junk", "list"})
 DAEMON_NAMES = frozenset({"mailer-daemon", "postmaster"})
 
 _SUBJECT_TICKET = re.compile(r"\[#(\d{1,18})\]")
+
+
+@dataclass(frozen=True)
+class Release:
+    """A staff member's decision about a held message, applied instead of rules 5 and 6.
+
+    The reviewer has looked at the message and vouches for it: the mailbox's "who may
+    write" rule and the "a ticket number proves nothing" rule no longer hold it back.
+    With ``ticket`` set, the message is added to that ticket; a sender who is not yet a
+    participant becomes a watcher first (the reviewer decided they belong). Without it,
+    the message opens a new ticket. Everything else (our own mail, bounces, automatic
+    mail) is decided exactly as for any other message.
+    """
+
+    reviewer: User
+    ticket: Ticket | None = None
 
 
 class _Held(Exception):
@@ -289,7 +306,7 @@ def _mark_undeliverable(parsed: ParsedMail) -> None:
             )
 
 
-def _apply(parsed: ParsedMail, inbound: InboundMessage) -> None:
+def _apply(parsed: ParsedMail, inbound: InboundMessage, release: Release | None) -> None:
     if not parsed.from_address or "@" not in parsed.from_address:
         raise _Held(InboundState.HELD, _("The message has no usable From address."))
 
@@ -311,7 +328,8 @@ def _apply(parsed: ParsedMail, inbound: InboundMessage) -> None:
         )
 
     sender = find_sender(parsed.from_address)
-    _check_accepted(inbound.mailbox, parsed.from_address, sender)
+    if release is None:
+        _check_accepted(inbound.mailbox, parsed.from_address, sender)
     if sender is not None and not sender.is_active:
         raise _Held(InboundState.HELD, _("The sender's account is switched off."))
     # They wrote from this address, so it works again.
@@ -319,8 +337,8 @@ def _apply(parsed: ParsedMail, inbound: InboundMessage) -> None:
         email=parsed.from_address.lower(), undeliverable_since__isnull=False
     ).update(undeliverable_since=None, undeliverable_reason="")
 
-    ticket = find_thread(parsed, inbound, sender)
-    if ticket is None:
+    ticket = find_thread(parsed, inbound, sender) if release is None else release.ticket
+    if ticket is None and release is None:
         number = claimed_ticket(parsed.subject)
         if number is not None:
             raise _Held(
@@ -354,6 +372,8 @@ def _apply(parsed: ParsedMail, inbound: InboundMessage) -> None:
 
     if sender is None:
         sender = _create_requester(parsed)
+    if release is not None and ticket is not None and not permissions.can_view(sender, ticket):
+        services.ticket_watcher_add(ticket=ticket, actor=release.reviewer, watcher=sender)
 
     muted: AbstractContextManager[None] = mail_muted() if automatic else nullcontext()
     with muted:
@@ -367,10 +387,12 @@ def _apply(parsed: ParsedMail, inbound: InboundMessage) -> None:
     inbound.error = ""
 
 
-def apply_to_desk(parsed: ParsedMail, inbound: InboundMessage) -> None:
+def apply_to_desk(
+    parsed: ParsedMail, inbound: InboundMessage, release: Release | None = None
+) -> None:
     """Apply one parsed message to the desk, following the rules in this module's doc."""
     try:
-        _apply(parsed, inbound)
+        _apply(parsed, inbound, release)
     except _Held as held:
         inbound.state = held.state
         inbound.error = held.reason

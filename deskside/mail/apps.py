@@ -9,3 +9,6 @@ class MailConfig(AppConfig):
     name = "deskside.mail"
     label = "mail"
     verbose_name = "Email"
+
+    def ready(self) -> None:
+        from deskside.mail import policies  # noqa: F401  (registers with the gate)

@@ -31,7 +31,9 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from deskside.mail.apply import apply_to_desk
+from deskside.accounts import permissions
+from deskside.accounts.models import User
+from deskside.mail.apply import Release, apply_to_desk
 from deskside.mail.models import InboundMessage, InboundSource, InboundState, Mailbox
 from deskside.mail.parsing import clean_text, extract_message_id, parse_message
 
@@ -243,19 +245,102 @@ def inbound_process_pending(*, older_than_seconds: int = PENDING_GRACE_SECONDS) 
 REPROCESSABLE_STATES = (InboundState.QUARANTINED, InboundState.HELD)
 
 
-def inbound_reprocess(message_id: int, /) -> InboundMessage:
+def inbound_reprocess(message_id: int, /, *, reviewer: User | None = None) -> InboundMessage:
     """Run a quarantined or held message through the pipeline again (an admin action).
 
     Processed messages are refused, since running them again would add their content to
     the desk twice; so are rejected (oversized) ones, which would only be rejected again.
     """
+    if reviewer is not None:
+        permissions.get_visible_or_404(reviewer, InboundMessage, pk=message_id)
     with transaction.atomic():
         updated = InboundMessage.objects.filter(
             pk=message_id, state__in=REPROCESSABLE_STATES
-        ).update(state=InboundState.RECEIVED, error="", attempts=0)
+        ).update(
+            state=InboundState.RECEIVED,
+            error="",
+            attempts=0,
+            reviewed_by=reviewer,
+            reviewed_at=timezone.now() if reviewer is not None else None,
+        )
     if not updated:
         raise ValidationError(
             _("Only quarantined or held messages can be processed again."),
             code="not_reprocessable",
         )
     return inbound_process(message_id)
+
+
+def inbound_release(
+    message_id: int, /, *, reviewer: User, ticket_id: int | None = None
+) -> InboundMessage:
+    """Apply a held message as the reviewer decided: to ``ticket_id``, or as a new ticket.
+
+    The reviewer vouches for the message (see :class:`deskside.mail.apply.Release`), so
+    the mailbox's sender rule and the unproven ticket number no longer hold it. Whatever
+    else would hold it (an account that is switched off, our own mail) still does, and the
+    message then stays held with the new reason. Raises ``ValidationError`` in plain words
+    when the message is not held or the ticket cannot be found.
+    """
+    permissions.get_visible_or_404(reviewer, InboundMessage, pk=message_id)
+    with transaction.atomic():
+        inbound = InboundMessage.objects.select_for_update().get(pk=message_id)
+        if inbound.state != InboundState.HELD:
+            raise ValidationError(
+                _("Only messages held for review can be added to the desk this way."),
+                code="not_held",
+            )
+        from deskside.tickets.models import Ticket
+
+        ticket = None
+        if ticket_id is not None:
+            ticket = permissions.visible(reviewer, Ticket).filter(pk=ticket_id).first()
+            if ticket is None:
+                raise ValidationError(
+                    _("There is no ticket #%(number)d that you can see. Check the number.")
+                    % {"number": ticket_id},
+                    code="no_ticket",
+                )
+        parsed = parse_message(bytes(inbound.raw))
+        apply_to_desk(parsed, inbound, Release(reviewer=reviewer, ticket=ticket))
+        inbound.processed_at = timezone.now()
+        inbound.reviewed_by = reviewer
+        inbound.reviewed_at = inbound.processed_at
+        inbound.save(
+            update_fields=[
+                "state",
+                "error",
+                "processed_at",
+                "ticket",
+                "ticket_message",
+                "reviewed_by",
+                "reviewed_at",
+            ]
+        )
+        return inbound
+
+
+DISMISSABLE_STATES = (InboundState.QUARANTINED, InboundState.HELD)
+
+
+def inbound_dismiss(message_id: int, /, *, reviewer: User) -> InboundMessage:
+    """Set a held or quarantined message aside for good (spam, a test, a duplicate).
+
+    The raw message is kept, like every message Deskside received; it only leaves the
+    list of mail that needs attention.
+    """
+    permissions.get_visible_or_404(reviewer, InboundMessage, pk=message_id)
+    with transaction.atomic():
+        inbound = InboundMessage.objects.select_for_update().get(pk=message_id)
+        if inbound.state not in DISMISSABLE_STATES:
+            raise ValidationError(
+                _("Only held or quarantined messages can be dismissed."), code="not_dismissable"
+            )
+        now = timezone.now()
+        inbound.state = InboundState.REJECTED
+        inbound.error = _("Dismissed by %(name)s.") % {"name": reviewer.full_name}
+        inbound.reviewed_by = reviewer
+        inbound.reviewed_at = now
+        inbound.processed_at = now
+        inbound.save(update_fields=["state", "error", "reviewed_by", "reviewed_at", "processed_at"])
+        return inbound

@@ -765,3 +765,38 @@ def parse_message(raw: bytes) -> ParsedMail:
     if nothing_read:
         raise UnparseableMessage("Nothing readable was found in the message.")
     return parsed
+
+
+@dataclass(frozen=True)
+class HeaderSummary:
+    """Who sent a message, to whom, and about what: enough to list it for a person."""
+
+    from_name: str
+    from_address: str
+    to: list[str]
+    subject: str
+    date: datetime | None
+
+
+def header_summary(raw: bytes) -> HeaderSummary:
+    """The From, To, Subject and Date of a raw message, read from its header block only.
+
+    For lists of stored mail, where only the first few kilobytes are loaded. Never raises:
+    whatever cannot be read is left blank.
+    """
+    block = header_block(raw)
+    try:
+        message = email.message_from_bytes(block, policy=email.policy.default)
+        headers = _Headers(message, block)
+        senders = headers.addresses("From")
+        from_name, from_address = senders[0] if senders else ("", "")
+        return HeaderSummary(
+            from_name=from_name,
+            from_address=from_address,
+            to=[address for _, address in headers.addresses("To")],
+            subject=clean_header_text(headers.first("Subject")),
+            date=_parse_date(headers, message),
+        )
+    except Exception:  # a list of mail must still show the rows it cannot read
+        logger.warning("Could not read the headers of a stored message", exc_info=True)
+        return HeaderSummary(from_name="", from_address="", to=[], subject="", date=None)

@@ -256,6 +256,15 @@ class InboundMessage(models.Model):
         on_delete=models.SET_NULL,
         related_name="inbound_emails",
     )
+    # Who last released, re-ran or dismissed a held or quarantined message, and when.
+    reviewed_by = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]
