@@ -197,7 +197,7 @@ def inbound_receive(
     here), the message stays ``received`` and :func:`inbound_process_pending`, run every
     minute, picks it up. Nothing is lost either way.
     """
-    from deskside.mail.tasks import inbound_process_task
+    from deskside.mail.tasks import inbound_process_task, too_large_task
 
     result = inbound_store(
         raw=raw,
@@ -206,6 +206,10 @@ def inbound_receive(
         envelope_sender=envelope_sender,
         envelope_recipients=envelope_recipients,
     )
+    if result.created and result.inbound.state == InboundState.REJECTED:
+        # After commit, robust: a job queue that is down must not fail the intake.
+        inbound_id = result.inbound.pk
+        transaction.on_commit(lambda: too_large_task(inbound_id), robust=True)
     if result.created and result.inbound.state == InboundState.RECEIVED:
         try:
             inbound_process_task(result.inbound.pk)

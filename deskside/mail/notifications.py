@@ -216,3 +216,73 @@ def notifications_prepare(
                 "Did not mail %s about #%s: %s.", row.kind, ticket_id, row.suppressed_reason
             )
     return [row.pk for row in recorded if row.state == OutboundState.QUEUED]
+
+
+def too_large_prepare(inbound_id: int) -> list[int]:
+    """Record a note to the sender of a message refused for its size; ids of those to send.
+
+    The SMTP/LMTP listener refuses such mail during the conversation (552), and the
+    sending server tells its user. Mail collected by IMAP has no such conversation, so
+    Deskside writes to the sender itself, with the same loop rules as any automatic mail:
+    never to automatic or bulk mail, a null sender, our own mail, a sender the mailbox
+    does not accept, or beyond the per-address hourly cap.
+    """
+    from deskside.mail.apply import is_automatic, is_our_own
+    from deskside.mail.intake import max_message_bytes
+    from deskside.mail.models import InboundMessage, InboundState
+    from deskside.mail.parsing import UnparseableMessage, header_block, parse_message
+
+    inbound = InboundMessage.objects.select_related("mailbox").filter(pk=inbound_id).first()
+    if inbound is None or inbound.state != InboundState.REJECTED:
+        return []
+    if OutboundMail.objects.filter(
+        kind=OutboundKind.TOO_LARGE, references=f"<{inbound.message_id}>"
+    ).exists():
+        return []  # already answered: the job ran twice
+    try:
+        # The headers alone: the body is what was too large to read.
+        parsed = parse_message(header_block(bytes(inbound.raw[:65536])))
+    except UnparseableMessage:
+        return []
+    address = parsed.from_address
+    if not address or "@" not in address or is_automatic(parsed) or is_our_own(parsed):
+        return []
+    mailbox = inbound.mailbox
+    if mailbox is not None and mailbox.accepts_from != "anyone":
+        known = EmailAddress.objects.filter(email=address).exists()
+        domain_ok = address.rsplit("@", 1)[1] in mailbox.known_domain_list()
+        if not (known or (mailbox.accepts_from == "known_domains" and domain_ok)):
+            return []
+    context = {
+        "recipient_name": parsed.from_name or address.split("@", 1)[0],
+        "original_subject": parsed.subject or "(no subject)",
+        "size_mb": f"{inbound.size / 1024 / 1024:.1f}",
+        "limit_mb": max_message_bytes() // 1024 // 1024,
+        "desk_name": settings.DESK_NAME,
+        "ticket": None,
+    }
+    subject, text, html = render_mail(OutboundKind.TOO_LARGE, context)
+    suppressed = ""
+    if not ratelimit.hit(
+        AUTO_MAIL_SCOPE, address, limit=auto_mail_limit(), window=AUTO_MAIL_WINDOW_SECONDS
+    ):
+        suppressed = SuppressedReason.RATE_LIMITED
+    elif EmailAddress.objects.filter(email=address, undeliverable_since__isnull=False).exists():
+        suppressed = SuppressedReason.UNDELIVERABLE
+    with transaction.atomic():
+        row = outbound_record(
+            kind=OutboundKind.TOO_LARGE,
+            ticket=None,
+            to_address=address,
+            to_name=parsed.from_name,
+            subject=subject,
+            body_text=text,
+            body_html=html,
+            suppressed_reason=suppressed,
+        )
+        if inbound.message_id:
+            # Threads the note under the refused message in the sender's mail client, and
+            # marks it answered for the check above.
+            row.references = f"<{inbound.message_id}>"
+            row.save(update_fields=["references"])
+    return [row.pk] if row.state == OutboundState.QUEUED else []

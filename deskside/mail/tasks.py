@@ -52,6 +52,13 @@ def inbound_process_pending_task() -> None:
 
 
 @db_task(retries=2, retry_delay=30)  # type: ignore[untyped-decorator]  # huey is untyped
+def too_large_task(inbound_id: int) -> None:
+    """Tell the sender of a message refused for its size (collected by IMAP) what to do."""
+    for outbound_id in notifications.too_large_prepare(inbound_id):
+        deliver_task(outbound_id)
+
+
+@db_task(retries=2, retry_delay=30)  # type: ignore[untyped-decorator]  # huey is untyped
 def notify_task(
     event: str,
     ticket_id: int,

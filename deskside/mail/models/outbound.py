@@ -24,6 +24,7 @@ class OutboundKind(models.TextChoices):
     RESOLUTION = "resolution", _("Resolution")
     ASSIGNMENT = "assignment", _("Assigned to an agent")
     NEW_REPLY_FOR_AGENT = "new_reply_for_agent", _("New reply, to the agent")
+    TOO_LARGE = "too_large", _("Message too large, to its sender")
 
 
 class OutboundState(models.TextChoices):
