@@ -20,6 +20,8 @@ Running the desk
                  pages and runs background jobs (http://127.0.0.1:8000 by default).
                  The first start prints a link at which you create the administrator.
   worker         Run background jobs only (start more of these to scale out).
+  smtpd          Receive the desk's email from your mail server over SMTP, or LMTP
+                 with --lmtp (on 127.0.0.1 by default; see docs/operations.md).
   check          Check the configuration for problems.
 
 People

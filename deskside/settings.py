@@ -317,7 +317,11 @@ LOGGING: dict[str, Any] = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
-    "loggers": {"huey": {"level": "WARNING" if LOG_LEVEL == "INFO" else LOG_LEVEL}},
+    "loggers": {
+        "huey": {"level": "WARNING" if LOG_LEVEL == "INFO" else LOG_LEVEL},
+        # aiosmtpd (under 'deskside smtpd') logs every command line a client sends.
+        "mail.log": {"level": "WARNING" if LOG_LEVEL == "INFO" else LOG_LEVEL},
+    },
 }
 
 # --- Email channel --------------------------------------------------------------------
@@ -325,6 +329,23 @@ LOGGING: dict[str, Any] = {
 MAIL_MAX_MESSAGE_MB = env.integer("MAIL_MAX_MESSAGE_MB", 25, minimum=1)
 # Automatic mails one address may receive per hour before further ones are held back.
 MAIL_AUTO_LIMIT_PER_HOUR = env.integer("MAIL_AUTO_LIMIT_PER_HOUR", 20, minimum=1)
+# IMAP polling: messages collected per mailbox per poll (the rest wait for the next
+# minute's poll), and seconds to wait for each answer from the IMAP server.
+MAIL_IMAP_BATCH = env.integer("MAIL_IMAP_BATCH", 100, minimum=1)
+MAIL_IMAP_TIMEOUT = env.integer("MAIL_IMAP_TIMEOUT", 30, minimum=1)
+# Where 'deskside smtpd' listens unless --host, --port, --lmtp or --smtp say otherwise.
+# This machine only by default: the listener has no login, so only the mail server should
+# reach it.
+MAIL_LISTEN_HOST = env.string("MAIL_LISTEN_HOST", "127.0.0.1").strip()
+MAIL_LISTEN_PROTOCOL = env.choice("MAIL_LISTEN_PROTOCOL", "smtp", ("smtp", "lmtp"))
+# None: the protocol's own default (2525 for SMTP, 2424 for LMTP).
+MAIL_LISTEN_PORT: int | None = None
+if env.optional("MAIL_LISTEN_PORT") is not None:
+    MAIL_LISTEN_PORT = env.integer("MAIL_LISTEN_PORT", 0, minimum=1)
+    if MAIL_LISTEN_PORT > 65535:
+        raise ConfigError(
+            f"DESKSIDE_MAIL_LISTEN_PORT must be a port number up to 65535, not {MAIL_LISTEN_PORT}."
+        )
 
 # --- Agent console --------------------------------------------------------------------
 # How often an open queue asks for new tickets; lower means fresher queues and more requests.

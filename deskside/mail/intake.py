@@ -28,6 +28,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -87,10 +88,8 @@ def inbound_store(
     digest = hashlib.sha256(raw).hexdigest()
     message_id = extract_message_id(raw)
 
-    found = _existing(message_id, digest)
-    if found is not None:
-        return StoreResult(inbound=found, created=False)
-
+    # No look-up first: the unique constraints decide, in the same statement as the
+    # insert, so a new message (the usual case) costs one statement and one commit.
     row = InboundMessage(
         mailbox=mailbox,
         source=source,
@@ -113,7 +112,7 @@ def inbound_store(
         with transaction.atomic(durable=True):
             row.save(force_insert=True)
     except IntegrityError:
-        # Another intake stored the same message between our check and our insert.
+        # Seen before: stored by an earlier delivery, or by another intake just now.
         found = _existing(message_id, digest)
         if found is None:
             raise
@@ -127,6 +126,24 @@ def _error_text(exc: BaseException) -> str:
     return text[:2000]
 
 
+def _set_aside_if_exhausted(message_id: int) -> InboundMessage | None:
+    """Quarantine a message that keeps failing to finish; None if it may be tried."""
+    with transaction.atomic():
+        inbound = InboundMessage.objects.select_for_update().defer("raw").get(pk=message_id)
+        if inbound.state != InboundState.RECEIVED:
+            return inbound
+        if inbound.attempts < MAX_ATTEMPTS:
+            return None
+        inbound.state = InboundState.QUARANTINED
+        inbound.error = _(
+            "Processing this message was started %(count)d times and never finished, "
+            "so it was set aside."
+        ) % {"count": inbound.attempts}
+        inbound.processed_at = timezone.now()
+        inbound.save(update_fields=["state", "error", "processed_at"])
+        return inbound
+
+
 def inbound_process(message_id: int, /) -> InboundMessage:
     """Parse and apply one stored message (``message_id`` is the row's primary key).
 
@@ -135,30 +152,34 @@ def inbound_process(message_id: int, /) -> InboundMessage:
     with the error text, except a lost or busy database connection, which is re-raised
     and leaves the message ``received`` for the job's retry, since it says nothing about
     the message itself.
+
+    The attempt is counted (and committed) first, in one statement, so a message that
+    kills the worker is recognised next time. The message is parsed before the write
+    transaction starts: parsing is the slow, CPU-bound part, and on SQLite a write
+    transaction holds the whole database, so other workers keep writing meanwhile.
     """
-    with transaction.atomic():
-        inbound = InboundMessage.objects.select_for_update().get(pk=message_id)
-        if inbound.state != InboundState.RECEIVED:
-            return inbound
-        if inbound.attempts >= MAX_ATTEMPTS:
-            inbound.state = InboundState.QUARANTINED
-            inbound.error = _(
-                "Processing this message was started %(count)d times and never finished, "
-                "so it was set aside."
-            ) % {"count": inbound.attempts}
-            inbound.processed_at = timezone.now()
-            inbound.save(update_fields=["state", "error", "processed_at"])
-            return inbound
-        # Committed before the attempt, so a crash mid-way still counts.
-        inbound.attempts += 1
-        inbound.save(update_fields=["attempts"])
+    counted = InboundMessage.objects.filter(
+        pk=message_id, state=InboundState.RECEIVED, attempts__lt=MAX_ATTEMPTS
+    ).update(attempts=F("attempts") + 1)
+    if not counted:
+        finished = _set_aside_if_exhausted(message_id)
+        if finished is not None:
+            return finished
+        return inbound_process(message_id)  # it was reset for reprocessing meanwhile
 
     try:
+        raw = InboundMessage.objects.filter(pk=message_id).values_list("raw", flat=True).get()
+        parsed = parse_message(bytes(raw))
         with transaction.atomic():
-            inbound = InboundMessage.objects.select_for_update().get(pk=message_id)
+            inbound = (
+                # Only the message row is locked; the mailbox is read alongside it.
+                InboundMessage.objects.select_for_update(of=("self",))
+                .select_related("mailbox")
+                .defer("raw")
+                .get(pk=message_id)
+            )
             if inbound.state != InboundState.RECEIVED:
                 return inbound  # another worker finished it meanwhile
-            parsed = parse_message(bytes(inbound.raw))
             apply_to_desk(parsed, inbound)
             if inbound.state == InboundState.RECEIVED:
                 inbound.state = InboundState.PROCESSED

@@ -51,6 +51,31 @@ def inbound_process_pending_task() -> None:
     inbound_process_pending()
 
 
+@db_periodic_task(crontab(minute="*"))  # type: ignore[untyped-decorator]  # huey is untyped
+def mailboxes_poll_task() -> None:
+    """Every minute, queue a check of each active IMAP mailbox, one job per mailbox.
+
+    One job each, so a slow or unreachable server delays no other mailbox, and several
+    workers share the mailboxes between them.
+    """
+    from deskside.mail.imap import mailboxes_to_poll
+
+    for mailbox in mailboxes_to_poll():
+        mailbox_poll_task(mailbox.pk)
+
+
+@db_task()  # type: ignore[untyped-decorator]  # huey is untyped
+def mailbox_poll_task(mailbox_id: int) -> None:
+    """Collect one mailbox's waiting mail (skipped while another worker polls it)."""
+    from deskside.mail.imap import mailbox_poll_locked
+    from deskside.mail.models import Mailbox
+
+    mailbox = Mailbox.objects.filter(pk=mailbox_id, is_active=True).first()
+    # Switched off or deleted since the job was queued.
+    if mailbox is not None and mailbox.imap_host:
+        mailbox_poll_locked(mailbox)
+
+
 @db_task(retries=2, retry_delay=30)  # type: ignore[untyped-decorator]  # huey is untyped
 def too_large_task(inbound_id: int) -> None:
     """Tell the sender of a message refused for its size (collected by IMAP) what to do."""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import OperationalError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.test import Client, override_settings
 
 from deskside.mail import intake
@@ -278,34 +278,29 @@ def test_the_size_limit_is_a_setting(db: None) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_racing_duplicate_insert_returns_the_existing_row(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_the_database_constraint_decides_a_duplicate() -> None:
+    # No look-up before the insert: a second delivery's insert conflicts with the committed
+    # row, and the existing row is returned, for either unique rule.
     first = inbound_store(raw=PLAIN, source="imap", mailbox=None)
-    # The second intake looked before the first committed, so it saw nothing and inserts.
-    real_existing = intake._existing
-    calls = iter([None])
-    monkeypatch.setattr(
-        intake, "_existing", lambda mid, digest: next(calls, real_existing(mid, digest))
-    )
     second = inbound_store(raw=PLAIN, source="lmtp", mailbox=None)
     assert first.created
     assert second.duplicate
     assert second.inbound.pk == first.inbound.pk
-    assert InboundMessage.objects.count() == 1
+    raw = message(7, message_id=False)
+    inbound_store(raw=raw, source="imap", mailbox=None)
+    assert inbound_store(raw=raw, source="lmtp", mailbox=None).duplicate
+    assert InboundMessage.objects.count() == 2
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_racing_duplicate_without_message_id(monkeypatch: pytest.MonkeyPatch) -> None:
-    raw = message(7, message_id=False)
-    inbound_store(raw=raw, source="imap", mailbox=None)
-    real_existing = intake._existing
-    calls = iter([None])
-    monkeypatch.setattr(
-        intake, "_existing", lambda mid, digest: next(calls, real_existing(mid, digest))
-    )
-    assert inbound_store(raw=raw, source="lmtp", mailbox=None).duplicate
-    assert InboundMessage.objects.count() == 1
+def test_a_conflict_that_is_not_a_duplicate_is_not_hidden(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    inbound_store(raw=PLAIN, source="imap", mailbox=None)
+    # If the conflicting row cannot be found, the error is real and must surface.
+    monkeypatch.setattr(intake, "_existing", lambda mid, digest: None)
+    with pytest.raises(IntegrityError):
+        inbound_store(raw=PLAIN, source="lmtp", mailbox=None)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,0 +1,473 @@
+"""Email intake throughput: messages per second through the whole pipeline.
+
+    python bench/intake.py [--messages 1000] [--runs 3] [--modes pipeline,lmtp,imap]
+                           [--write-docs]
+
+Each run starts from an empty desk on SQLite (the embedded default) in a fresh data
+directory, and counts a message as done when it is on the desk: stored, parsed and
+turned into a ticket or a reply (state ``processed``).
+
+Modes:
+- ``pipeline``: the pipeline alone, in this process: store, then process, one message
+  after another, as one worker would. No network, no job queue between the two steps.
+- ``lmtp``: the real ``deskside smtpd --lmtp`` and a real ``deskside worker`` as child
+  processes; 4 LMTP clients deliver the corpus on loopback. Reported: how fast the
+  listener accepted the mail (every message answered 250, so durably stored) and how
+  fast it was all on the desk.
+- ``imap``: a private Dovecot on loopback holds the corpus in its inbox; ``deskside
+  pollmail`` collects it (storing, then moving each message) while a ``deskside worker``
+  processes it. Reported the same way.
+
+The corpus is generated from a fixed seed: about 200 people writing new requests (plain
+text, multipart/alternative with HTML, some with a small attachment) and, for a fifth
+of the messages, replies to their own earlier mail (threaded through In-Reply-To).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import smtplib
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+DESK_ADDRESS = "help@bench.deskside.test"
+WORDS = (
+    "printer",
+    "laptop",
+    "password",
+    "outlook",
+    "vpn",
+    "invoice",
+    "scanner",
+    "teams",
+    "screen",
+    "keyboard",
+    "wifi",
+    "badge",
+    "meeting",
+    "room",
+    "projector",
+    "phone",
+    "update",
+    "restart",
+    "slow",
+    "error",
+    "login",
+    "account",
+    "folder",
+    "share",
+    "calendar",
+    "mailbox",
+    "backup",
+    "disk",
+    "monitor",
+    "docking",
+    "station",
+    "headset",
+    "camera",
+)
+
+
+def make_corpus(count: int, *, seed: int = 5) -> list[bytes]:
+    """``count`` realistic messages to the desk, the same every time for the same seed."""
+    rng = random.Random(seed)  # noqa: S311  (benchmark data, not security)
+    people = [(f"Person {n}", f"person{n}@staff.bench.test") for n in range(200)]
+    sent: dict[str, list[str]] = {}
+    corpus = []
+    for index in range(count):
+        name, address = rng.choice(people)
+        message = EmailMessage()
+        message["From"] = f"{name} <{address}>"
+        message["To"] = DESK_ADDRESS
+        message["Date"] = format_datetime(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+        message_id = make_msgid(idstring=f"bench{index}", domain="staff.bench.test")
+        message["Message-ID"] = message_id
+        words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(30, 120)))
+        earlier = sent.get(address)
+        if earlier and rng.random() < 0.25:
+            message["Subject"] = "Re: " + rng.choice(WORDS).capitalize() + " problem"
+            message["In-Reply-To"] = earlier[-1]
+            message["References"] = " ".join(earlier[-3:])
+            body = f"Thanks, it happened again this morning: {words}.\n\n> earlier text\n"
+        else:
+            message["Subject"] = f"{rng.choice(WORDS).capitalize()} {rng.choice(WORDS)} issue"
+            body = f"Hello IT,\n\nMy {words}.\n\nThanks,\n{name}\n"
+        message.set_content(body)
+        kind = rng.random()
+        if kind < 0.35:
+            message.add_alternative(f"<html><body><p>{body}</p></body></html>", subtype="html")
+        elif kind < 0.45:
+            message.add_attachment(
+                rng.randbytes(4096), maintype="image", subtype="png", filename="screenshot.png"
+            )
+        sent.setdefault(address, []).append(message_id)
+        corpus.append(message.as_bytes())
+    return corpus
+
+
+# --- Environment for one run --------------------------------------------------------------
+
+
+def child_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DESKSIDE_")}
+    env.update(
+        DESKSIDE_DATA_DIR=str(data_dir),
+        DESKSIDE_HEALTH_MIN_FREE_DISK_MB="0",
+        # Acknowledgements are written to the log; sending them is not what is measured.
+        DESKSIDE_LOG_LEVEL="warning",
+        PYTHONPATH=str(ROOT),
+    )
+    env.update(extra)
+    return env
+
+
+def deskside(data_dir: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603  (our own interpreter and command)
+        [sys.executable, "-m", "deskside", *args],
+        env=child_env(data_dir, **extra),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+
+
+@contextmanager
+def background(data_dir: Path, *args: str, **extra: str) -> Iterator[subprocess.Popen[bytes]]:
+    log = (data_dir / f"{args[0]}.log").open("wb")
+    process = subprocess.Popen(  # noqa: S603  (our own interpreter and command)
+        [sys.executable, "-m", "deskside", *args],
+        env=child_env(data_dir, **extra),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def new_desk(
+    data_dir: Path, *, imap: dict[str, str] | None = None, mailbox_address: str = DESK_ADDRESS
+) -> None:
+    """A migrated, empty desk with one mailbox."""
+    deskside(data_dir, "migrate", "--verbosity", "0")
+    fields = {"address": mailbox_address, "name": "Bench desk", **(imap or {})}
+    deskside(
+        data_dir,
+        "shell",
+        "-c",
+        "from deskside.mail.models import Mailbox; Mailbox.objects.create(**"
+        + json.dumps(fields)
+        + ")",
+    )
+
+
+def counts(data_dir: Path) -> dict[str, int]:
+    """Stored messages by state, read straight from the child's SQLite file."""
+    path = data_dir / "deskside.sqlite3"
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30) as db:
+        rows = db.execute("SELECT state, COUNT(*) FROM mail_inboundmessage GROUP BY state")
+        return dict(rows.fetchall())
+
+
+def wait_until_done(data_dir: Path, total: int, *, timeout: float = 600) -> float:
+    """Seconds (monotonic clock) when every message left 'received'; raises on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = counts(data_dir)
+        stored = sum(found.values())
+        if stored >= total and found.get("received", 0) == 0:
+            return time.monotonic()
+        time.sleep(0.05)
+    raise SystemExit(f"Timed out; the desk holds {counts(data_dir)} of {total} messages")
+
+
+def outcome(data_dir: Path, total: int) -> dict[str, int]:
+    found = counts(data_dir)
+    if sum(found.values()) != total:
+        raise SystemExit(f"Expected {total} stored messages, found {found}")
+    return found
+
+
+# --- Modes --------------------------------------------------------------------------------
+
+
+def run_pipeline(corpus: list[bytes], data_dir: Path) -> dict[str, Any]:
+    """Store and process every message in one process, one after another."""
+    new_desk(data_dir)
+    script = (
+        "import sys, time, pickle\n"
+        "from deskside.mail.intake import inbound_process, inbound_store\n"
+        "from deskside.mail.models import Mailbox\n"
+        "corpus = pickle.load(sys.stdin.buffer)\n"
+        "box = Mailbox.objects.get()\n"
+        "started = time.perf_counter()\n"
+        "for raw in corpus:\n"
+        "    stored = inbound_store(raw=raw, source='lmtp', mailbox=box)\n"
+        "    inbound_process(stored.inbound.pk)\n"
+        "print(time.perf_counter() - started)\n"
+    )
+    import pickle
+
+    finished = subprocess.run(  # noqa: S603  (our own interpreter)
+        [sys.executable, "-m", "deskside", "shell", "-c", script],
+        input=pickle.dumps(corpus),
+        env=child_env(data_dir),
+        capture_output=True,
+        check=True,
+        timeout=600,
+    )
+    seconds = float(finished.stdout.decode().strip().splitlines()[-1])
+    return {
+        "done_per_second": len(corpus) / seconds,
+        "seconds": seconds,
+        "outcome": outcome(data_dir, len(corpus)),
+    }
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes], data_dir: Path) -> None:
+    import socket
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log = (data_dir / "smtpd.log").read_text(errors="replace")
+            raise SystemExit(f"deskside smtpd stopped:\n{log}")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise SystemExit(f"deskside smtpd did not listen on port {port}")
+
+
+LMTP_CLIENTS = 4
+
+
+def run_lmtp(corpus: list[bytes], data_dir: Path) -> dict[str, Any]:
+    """Deliver the corpus over LMTP to the real listener while a real worker processes it."""
+    new_desk(data_dir)
+    port = _free_port()
+    refused: list[str] = []
+    with (
+        background(data_dir, "smtpd", "--lmtp", "--port", str(port)) as listener,
+        background(data_dir, "worker"),
+    ):
+        _wait_for_port(port, listener, data_dir)
+        slices = [corpus[n::LMTP_CLIENTS] for n in range(LMTP_CLIENTS)]
+
+        def deliver(messages: list[bytes]) -> None:
+            with smtplib.LMTP("127.0.0.1", port, timeout=60) as client:
+                for raw in messages:
+                    answer = client.sendmail("sender@staff.bench.test", [DESK_ADDRESS], raw)
+                    if answer:
+                        refused.append(repr(answer))
+
+        started = time.monotonic()
+        threads = [threading.Thread(target=deliver, args=(part,)) for part in slices]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        accepted_at = time.monotonic()
+        done_at = wait_until_done(data_dir, len(corpus))
+    if refused:
+        raise SystemExit(f"{len(refused)} messages were refused, e.g. {refused[0]}")
+    return {
+        "accepted_per_second": len(corpus) / (accepted_at - started),
+        "done_per_second": len(corpus) / (done_at - started),
+        "seconds": done_at - started,
+        "outcome": outcome(data_dir, len(corpus)),
+    }
+
+
+def run_imap(corpus: list[bytes], data_dir: Path) -> dict[str, Any]:
+    """Collect the corpus from a local Dovecot inbox while a real worker processes it."""
+    from deskside.mail.tests import dovecot as dovecot_module
+
+    base = Path(tempfile.mkdtemp(prefix="deskside-bench-dovecot-"))
+    base.chmod(0o755)
+    server = dovecot_module._start(base)
+    try:
+        user = server.user()
+        server.append(user, *corpus)
+        password_file = server.password_file()
+        new_desk(
+            data_dir,
+            imap={
+                "imap_host": "127.0.0.1",
+                "imap_port": str(server.port),
+                "imap_security": "none",
+                "imap_username": user,
+                "imap_password_file": str(password_file),
+                "after_import": "move",
+                "move_to_folder": "Deskside",
+            },
+        )
+        with background(data_dir, "worker"):
+            started = time.monotonic()
+            deskside(data_dir, "pollmail", "--batch", str(len(corpus)))
+            accepted_at = time.monotonic()
+            done_at = wait_until_done(data_dir, len(corpus))
+        left = server.count(user)
+        if left:
+            raise SystemExit(f"{left} messages were left in the inbox")
+        return {
+            "accepted_per_second": len(corpus) / (accepted_at - started),
+            "done_per_second": len(corpus) / (done_at - started),
+            "seconds": done_at - started,
+            "outcome": outcome(data_dir, len(corpus)),
+        }
+    finally:
+        dovecot_module._stop(server)
+        import shutil
+
+        shutil.rmtree(base, ignore_errors=True)
+
+
+MODES: dict[str, Callable[[list[bytes], Path], dict[str, Any]]] = {
+    "pipeline": run_pipeline,
+    "lmtp": run_lmtp,
+    "imap": run_imap,
+}
+
+
+# --- Runner -------------------------------------------------------------------------------
+
+
+def median_and_spread(values: list[float]) -> dict[str, float]:
+    return {
+        "median": round(statistics.median(values), 1),
+        "min": round(min(values), 1),
+        "max": round(max(values), 1),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--modes", default=",".join(MODES))
+    parser.add_argument("--write-docs", action="store_true")
+    args = parser.parse_args()
+    modes = [mode.strip() for mode in args.modes.split(",") if mode.strip()]
+    unknown = [mode for mode in modes if mode not in MODES]
+    if unknown:
+        parser.error(f"unknown mode(s) {', '.join(unknown)}; choose from {', '.join(MODES)}")
+    corpus = make_corpus(args.messages)
+    size = sum(len(raw) for raw in corpus)
+    print(
+        f"Email intake: {len(corpus)} messages ({size / 1024 / 1024:.1f} MB), "
+        f"{args.runs} runs per mode, SQLite, {os.cpu_count()} cores"
+    )
+    results = []
+    for mode in modes:
+        runs = []
+        for number in range(1, args.runs + 1):
+            with tempfile.TemporaryDirectory(prefix=f"deskside-bench-{mode}-") as tmp:
+                data_dir = Path(tmp) / "data"
+                data_dir.mkdir()
+                result = MODES[mode](corpus, data_dir)
+            runs.append(result)
+            accepted = result.get("accepted_per_second")
+            print(
+                f"  {mode:<9} run {number}: {result['done_per_second']:7.1f} messages/s on the "
+                "desk"
+                + (f", {accepted:7.1f}/s accepted" if accepted else "")
+                + f"   {result['outcome']}"
+            )
+        summary: dict[str, Any] = {
+            "name": mode,
+            "messages": len(corpus),
+            "done_per_second": median_and_spread([run["done_per_second"] for run in runs]),
+            "runs": runs,
+        }
+        if all("accepted_per_second" in run for run in runs):
+            summary["accepted_per_second"] = median_and_spread(
+                [run["accepted_per_second"] for run in runs]
+            )
+        results.append(summary)
+    report = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "database": "sqlite",
+        "machine": {
+            "cores": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "results": results,
+    }
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    name = f"{report['date'][:10]}-intake-sqlite-{len(corpus)}.json"
+    (out / name).write_text(json.dumps(report, indent=2) + "\n")
+    print(f"Results written to bench/results/{name}")
+    if args.write_docs:
+        write_docs(report)
+    return 0
+
+
+def write_docs(report: dict[str, Any]) -> None:
+    doc = ROOT / "docs" / "benchmarks.md"
+    lines = [
+        f"### Email intake, sqlite, {report['results'][0]['messages']:,} messages "
+        f"({report['date'][:10]}, {report['machine']['cores']} cores)",
+        "",
+        "| Mode | on the desk, messages/s (median, min to max) | accepted, messages/s |",
+        "|---|---:|---:|",
+    ]
+    for row in report["results"]:
+        done = row["done_per_second"]
+        accepted = row.get("accepted_per_second")
+        lines.append(
+            f"| {row['name']} | {done['median']} ({done['min']} to {done['max']}) | "
+            + (
+                f"{accepted['median']} ({accepted['min']} to {accepted['max']})"
+                if accepted
+                else "n/a"
+            )
+            + " |"
+        )
+    marker = "<!-- intake results -->"
+    text = doc.read_text()
+    if marker not in text:
+        text = text.replace("<!-- results -->", marker + "\n\n<!-- results -->", 1)
+    head, _sep, tail = text.partition(marker)
+    doc.write_text(head + marker + "\n\n" + "\n".join(lines) + "\n" + tail)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
