@@ -22,6 +22,8 @@ Running the desk
   worker         Run background jobs only (start more of these to scale out).
   smtpd          Receive the desk's email from your mail server over SMTP, or LMTP
                  with --lmtp (on 127.0.0.1 by default; see docs/operations.md).
+  pollmail       Collect waiting mail from the IMAP mailboxes now (the worker also
+                 does this every minute).
   check          Check the configuration for problems.
 
 People

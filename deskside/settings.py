@@ -227,7 +227,12 @@ HUEY: dict[str, Any] = {
 if REDIS_URL:
     HUEY.update({"huey_class": "huey.PriorityRedisHuey", "url": REDIS_URL})
 else:
-    HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "jobs.sqlite3")})
+    HUEY.update(
+        {
+            "huey_class": "deskside.system.jobs.DesksideSqliteHuey",
+            "filename": str(DATA_DIR / "jobs.sqlite3"),
+        }
+    )
 
 # The health check calls the job queue stale when its heartbeat is older than this.
 HEARTBEAT_MAX_AGE_SECONDS = env.integer("HEARTBEAT_MAX_AGE_SECONDS", 180, minimum=30)

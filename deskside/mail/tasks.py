@@ -72,8 +72,13 @@ def mailbox_poll_task(mailbox_id: int) -> None:
 
     mailbox = Mailbox.objects.filter(pk=mailbox_id, is_active=True).first()
     # Switched off or deleted since the job was queued.
-    if mailbox is not None and mailbox.imap_host:
-        mailbox_poll_locked(mailbox)
+    if mailbox is None or not mailbox.imap_host:
+        return
+    result = mailbox_poll_locked(mailbox)
+    if result.fetched and result.remaining and not result.error:
+        # A backlog is worked off batch after batch at once, not one batch a minute; as a
+        # new job, so other mailboxes' jobs get their turn in between.
+        mailbox_poll_task(mailbox_id)
 
 
 @db_task(retries=2, retry_delay=30)  # type: ignore[untyped-decorator]  # huey is untyped

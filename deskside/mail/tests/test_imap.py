@@ -392,6 +392,20 @@ def test_the_periodic_job_polls_every_active_imap_mailbox(dovecot: Dovecot) -> N
     assert dovecot.count(inactive.imap_username) == 1
 
 
+@override_settings(MAIL_IMAP_BATCH=2)
+def test_the_periodic_job_works_off_a_backlog_without_waiting_a_minute(
+    dovecot: Dovecot,
+) -> None:
+    mailbox = make_mailbox(dovecot)
+    dovecot.append(mailbox.imap_username, *[mail() for _ in range(5)])
+
+    # One job; it queues the next batch itself (inline here) until the folder is empty.
+    tasks.mailbox_poll_task.call_local(mailbox.pk)
+
+    assert InboundMessage.objects.count() == 5
+    assert dovecot.count(mailbox.imap_username) == 0
+
+
 def test_a_mailbox_being_polled_elsewhere_is_skipped(dovecot: Dovecot) -> None:
     mailbox = make_mailbox(dovecot)
     dovecot.append(mailbox.imap_username, mail())
