@@ -15,10 +15,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,6 +29,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.common import free_port, machine, save_report, write_docs_section  # noqa: E402
 
 
 def percentile(samples: list[float], pct: float) -> float:
@@ -107,12 +108,6 @@ def page_benchmarks(count: int) -> list[dict[str, Any]]:
             count,
         ),
     ]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def creation_benchmarks(total: int) -> list[dict[str, Any]]:
@@ -231,25 +226,16 @@ def main() -> int:
         "database": connection.vendor,
         "tickets": tickets,
         "messages": messages,
-        "machine": {
-            "cores": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-        },
+        "machine": machine(),
         "results": results,
     }
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    name = f"{report['date'][:10]}-{connection.vendor}-{tickets}.json"
-    (out / name).write_text(json.dumps(report, indent=2) + "\n")
-    print(f"Results written to bench/results/{name}")
+    save_report(report, f"{report['date'][:10]}-{connection.vendor}-{tickets}.json")
     if args.write_docs:
         write_docs(report)
     return 0
 
 
 def write_docs(report: dict[str, Any]) -> None:
-    doc = ROOT / "docs" / "benchmarks.md"
     lines = [
         f"### {report['database']}, {report['tickets']:,} tickets, {report['messages']:,} "
         f"messages ({report['date'][:10]}, {report['machine']['cores']} cores)",
@@ -262,10 +248,7 @@ def write_docs(report: dict[str, Any]) -> None:
             f"| {row['name']} | {row['p50_ms']} | {row['p95_ms']} | {row['p99_ms']} | "
             f"{row.get('requests_per_second', '')} | {row.get('errors', '')} |"
         )
-    marker = "<!-- results -->"
-    text = doc.read_text()
-    head, _sep, tail = text.partition(marker)
-    doc.write_text(head + marker + "\n\n" + "\n".join(lines) + "\n" + tail)
+    write_docs_section("<!-- results -->", lines)
 
 
 if __name__ == "__main__":

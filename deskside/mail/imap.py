@@ -30,15 +30,15 @@ import ssl
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from deskside.mail.intake import inbound_receive
-from deskside.mail.models import AfterImport, ImapSecurity, InboundSource, Mailbox
+from deskside.mail.intake import inbound_process, inbound_receive
+from deskside.mail.models import AfterImport, ImapSecurity, InboundSource, InboundState, Mailbox
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +68,8 @@ class PollResult:
     error: str = ""
     # Another process was polling this mailbox, so this poll did nothing.
     skipped: bool = False
+    # Stored by this poll and still to be turned into tickets (done right after the poll).
+    to_process: list[int] = field(default_factory=list, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -374,7 +376,9 @@ def _collect(
             continue
         result.fetched += 1
         try:
-            stored = inbound_receive(raw=raw, source=InboundSource.IMAP, mailbox=mailbox)
+            stored = inbound_receive(
+                raw=raw, source=InboundSource.IMAP, mailbox=mailbox, queue_processing=False
+            )
         except DatabaseError as exc:
             # Left on the server: the next poll tries again. Later messages would fail the
             # same way, so stop here.
@@ -390,6 +394,10 @@ def _collect(
             result.stored += 1
         else:
             result.duplicates += 1
+        # A copy stored before a crash may never have been processed; it is done now
+        # (processing twice is harmless: only a message still "received" is worked on).
+        if stored.inbound.state == InboundState.RECEIVED:
+            result.to_process.append(stored.inbound.pk)
         # The bytes are committed: only now may the server's copy go.
         try:
             if mailbox.after_import == AfterImport.DELETE:
@@ -448,6 +456,28 @@ def _record_health(mailbox: Mailbox, result: PollResult) -> None:
         setattr(mailbox, name, value)
 
 
+def _process_collected(result: PollResult, heartbeat: Callable[[], None]) -> None:
+    """Turn what the poll stored into tickets, here rather than as one job per message.
+
+    On SQLite every job is a round trip through the queue file that the web and the
+    listener share too; processing in the poller's own process keeps the writes in one
+    place and works off a backlog several times faster. A message left unprocessed (the
+    database went away, the worker was stopped) stays ``received`` and is picked up by
+    the periodic sweep, so nothing depends on this finishing.
+    """
+    for inbound_id in result.to_process:
+        try:
+            inbound_process(inbound_id)
+        except DatabaseError:
+            logger.warning(
+                "Stored message %s could not be processed now; the sweep will retry it",
+                inbound_id,
+                exc_info=True,
+            )
+            return
+        heartbeat()
+
+
 def mailbox_poll(
     mailbox: Mailbox,
     *,
@@ -492,6 +522,7 @@ def mailbox_poll(
         }
     finally:
         _close(conn)
+    _process_collected(result, heartbeat or (lambda: None))
     if result.error:
         logger.warning("Mailbox %s: %s", mailbox.address, result.error)
     elif result.fetched:

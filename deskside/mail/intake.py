@@ -209,8 +209,13 @@ def inbound_receive(
     mailbox: Mailbox | None,
     envelope_sender: str = "",
     envelope_recipients: Sequence[str] = (),
+    queue_processing: bool = True,
 ) -> StoreResult:
     """The entry point for every intake: store the message, then queue its processing.
+
+    ``queue_processing=False`` is for an intake that processes the message itself right
+    after (the IMAP poller does, batch by batch): on SQLite, handing each message to
+    another process costs more than processing it.
 
     When this returns the bytes are committed (see :func:`inbound_store`), so a listener
     may answer 250 and an IMAP poller may move the message away. Processing runs as a
@@ -231,7 +236,7 @@ def inbound_receive(
         # After commit, robust: a job queue that is down must not fail the intake.
         inbound_id = result.inbound.pk
         transaction.on_commit(lambda: too_large_task(inbound_id), robust=True)
-    if result.created and result.inbound.state == InboundState.RECEIVED:
+    if result.created and result.inbound.state == InboundState.RECEIVED and queue_processing:
         try:
             inbound_process_task(result.inbound.pk)
         except Exception:

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.test import override_settings
+from django.test import Client, override_settings
+from django.urls import reverse
 from huey.contrib.djhuey import HUEY
 
 from deskside.cli import CommandFailed
@@ -32,7 +33,6 @@ from deskside.mail.tests.dovecot import HOST, Dovecot, dovecot_fixture  # noqa: 
 from deskside.mail.tests.smtp_sink import SmtpSink, ensure_ticket_catalogue, running_sink
 from deskside.system.tests.processes import free_port
 from deskside.testing import Personas
-from deskside.tickets import services
 from deskside.tickets.models import Channel, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -451,6 +451,7 @@ def test_a_conversation_by_email_stays_on_one_ticket(
     desk: Personas,
     smtp: SmtpSink,
     commit: Callable[[], AbstractContextManager[Any]],
+    client: Client,
 ) -> None:
     mailbox = make_mailbox(dovecot, desk)
     dovecot.append(mailbox.imap_username, mail(subject="Printer on floor 3 jams"))
@@ -462,8 +463,14 @@ def test_a_conversation_by_email_stays_on_one_ticket(
     assert ack.rcpt_tos == [desk.requester.email]
     assert ack.message["Subject"] == f"[#{ticket.pk}] We have your request: {ticket.subject}"
 
+    # The agent answers in the console, through the ticket page's composer.
+    client.force_login(desk.agent)
     with commit():
-        services.ticket_reply(ticket=ticket, actor=desk.agent, body="Which tray is it?")
+        answered = client.post(
+            reverse("tickets:ticket_compose", args=[ticket.pk]),
+            {"kind": "reply", "body": "Which tray is it?"},
+        )
+    assert answered.status_code == 302
     reply = smtp.messages[1].message
     assert reply["In-Reply-To"].strip() == ack.message["Message-ID"].strip()
 

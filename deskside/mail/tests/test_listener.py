@@ -24,7 +24,8 @@ from typing import Any
 
 import pytest
 from django.db import OperationalError, connections
-from django.test import override_settings
+from django.test import Client, override_settings
+from django.urls import reverse
 
 from deskside.mail import listener as listener_module
 from deskside.mail.intake import StoreResult, inbound_receive
@@ -33,7 +34,6 @@ from deskside.mail.models import InboundMessage, InboundSource, InboundState, Ma
 from deskside.mail.tests.smtp_sink import SmtpSink, ensure_ticket_catalogue, running_sink
 from deskside.system.tests.processes import free_port, run_deskside, running, wait_for
 from deskside.testing import Personas
-from deskside.tickets import services
 from deskside.tickets.models import Channel, MessageKind, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -393,7 +393,7 @@ def sink() -> Iterator[SmtpSink]:
 
 
 def test_a_conversation_by_email_stays_on_one_ticket(
-    lmtp_server: Listener, mailbox: Mailbox, personas: Personas, sink: SmtpSink
+    lmtp_server: Listener, mailbox: Mailbox, personas: Personas, sink: SmtpSink, client: Client
 ) -> None:
     ensure_ticket_catalogue()
     mailbox.default_team = personas.team
@@ -408,8 +408,13 @@ def test_a_conversation_by_email_stays_on_one_ticket(
     assert ack.rcpt_tos == [personas.requester.email]
     assert f"[#{ticket.pk}]" in ack.message["Subject"]
 
-    # An agent answers through the desk; the answer is mailed to her.
-    services.ticket_reply(ticket=ticket, actor=personas.agent, body="Please restart it.")
+    # An agent answers in the console's composer; the answer is mailed to her.
+    client.force_login(personas.agent)
+    answered = client.post(
+        reverse("tickets:ticket_compose", args=[ticket.pk]),
+        {"kind": "reply", "body": "Please restart it."},
+    )
+    assert answered.status_code == 302
     assert len(sink.messages) == 2
     answer = sink.messages[1]
     assert answer.rcpt_tos == [personas.requester.email]

@@ -130,3 +130,17 @@ def test_api_search_rejects_bad_parameters(personas: Personas) -> None:
 def test_api_search_with_empty_query_is_empty(personas: Personas) -> None:
     body = token_client(personas.agent).get("/api/v1/search", {"q": ""}).json()
     assert (body["count"], body["items"], body["pages"]) == (0, [], 1)
+
+
+def test_console_results_page_through_with_the_query_kept(personas: Personas, desk: Desk) -> None:
+    for number in range(30):
+        desk.ticket(personas.requester, f"Printer jam {number}")
+    client = signed_in(personas, personas.agent.email)
+    two_words = client.get("/console/search/", {"q": "printer jam"}).content.decode()
+    one_word = client.get("/console/search/", {"q": "printer"}).content.decode()
+    # The query travels in every page link, encoded, and the links are escaped in HTML.
+    assert 'href="?q=printer&amp;page=2" rel="next"' in one_word
+    assert 'href="?q=printer%20jam&amp;page=2" rel="next"' in two_words
+    page_two = client.get("/console/search/", {"q": "printer", "page": "2"}).content.decode()
+    assert 'rel="prev"' in page_two
+    assert page_two.count("search-hit__title") == 5
