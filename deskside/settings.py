@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "deskside.tickets",
     "deskside.search",
     "deskside.mail",
+    "deskside.sla",
     "deskside.portal",
     "deskside.api",
 ]

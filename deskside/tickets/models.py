@@ -160,6 +160,9 @@ class Ticket(models.Model):
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_tickets"
     )
+    # The earliest due time among the ticket's running SLA clocks (deskside.sla keeps it);
+    # NULL when none runs. On the ticket, so queues sort and filter on it with an index.
+    sla_due_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -178,6 +181,8 @@ class Ticket(models.Model):
             ),
             models.Index(fields=["requester", "-created_at"], name="tickets_requester"),
             models.Index(fields=["status_kind", "resolved_at"], name="tickets_kind_resolved"),
+            # "Soonest deadline first" and the At-risk queue.
+            models.Index(fields=["sla_due_at", "id"], name="tickets_sla_due"),
         ]
 
     def __str__(self) -> str:

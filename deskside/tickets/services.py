@@ -112,11 +112,38 @@ def _clean_body(body: str, field: str = "body") -> str:
     return text
 
 
-def _touch(ticket: Ticket, *fields: str) -> None:
+# A change to any of these can start, stop, pause or move an SLA clock.
+SLA_FIELDS = frozenset(
+    {"status", "status_kind", "priority", "category", "team", "first_response_at", "resolved_at"}
+)
+
+
+def _touch(
+    ticket: Ticket, *fields: str, requester_wrote: bool = False, agent_replied: bool = False
+) -> None:
     ticket.updated_at = timezone.now()
     ticket.save(update_fields=[*fields, "updated_at"])
     if "subject" in fields:
         search_queue_reindex(ticket.pk)
+    if requester_wrote or agent_replied or SLA_FIELDS.intersection(fields):
+        _sla_changed(ticket, requester_wrote=requester_wrote, agent_replied=agent_replied)
+
+
+def _sla_changed(
+    ticket: Ticket, *, requester_wrote: bool = False, agent_replied: bool = False
+) -> None:
+    # Imported here: the SLA app builds on tickets, not the other way round.
+    from deskside.sla.services import sla_ticket_changed
+
+    if isinstance(ticket.reopen_count, int):
+        sla_ticket_changed(ticket, requester_wrote=requester_wrote, agent_replied=agent_replied)
+    else:
+        # An F() expression from _reopen is still on the instance; read the saved row.
+        sla_ticket_changed(
+            Ticket.objects.select_related("requester").get(pk=ticket.pk),
+            requester_wrote=requester_wrote,
+            agent_replied=agent_replied,
+        )
 
 
 def _set_status(ticket: Ticket, actor: User | None, status: Status) -> None:
@@ -206,6 +233,8 @@ def ticket_create(
         files=files,
     )
     _record(ticket, actor, "created", "channel", "", channel)
+    # Before the acknowledgement is queued, so it can say when to expect an answer.
+    _sla_changed(ticket)
     mail.mail_queue_ticket_created(ticket, actor)
     for name in tags:
         ticket_tag_add(ticket=ticket, actor=actor, name=name, _checked=True)
@@ -243,8 +272,8 @@ def ticket_reply(
     elif ticket.status_kind == StatusKind.NEW:
         _set_status(ticket, actor, default_status(StatusKind.OPEN))
     _record(ticket, actor, "reply")
+    _touch(ticket, *fields, agent_replied=True)
     mail.mail_queue_agent_reply(message, actor)
-    _touch(ticket, *fields)
     return message
 
 
@@ -291,8 +320,8 @@ def _requester_reply(
     elif ticket.status_kind == StatusKind.WAITING_REQUESTER:
         _set_status(ticket, actor, default_status(StatusKind.OPEN))
     _record(ticket, actor, "reply")
+    _touch(ticket, *fields, requester_wrote=True)
     mail.mail_queue_requester_reply(message, actor)
-    _touch(ticket, *fields)
     return message
 
 
@@ -483,9 +512,10 @@ def ticket_resolve(
     _set_status(ticket, actor, default_status(StatusKind.RESOLVED))
     _record(ticket, actor, "resolved", "first_contact", "", "yes" if first_contact else "")
     mail.mail_queue_resolved(ticket, actor)
+    # The resolution note answers the requester, so it ends a next-update cycle too.
     _touch(
         ticket, "resolution_note", "resolved_at", "first_response_at", "first_contact_resolution",
-        "status", "status_kind",
+        "status", "status_kind", agent_replied=True,
     )  # fmt: skip
     return ticket
 

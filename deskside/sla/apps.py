@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class SlaConfig(AppConfig):
+    """Service levels: business calendars, SLA policies, clocks and the escalation ladder."""
+
+    name = "deskside.sla"
+    label = "sla"
+    verbose_name = "Service levels"
