@@ -126,6 +126,20 @@ def _bind_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+# gunicorn forks its web workers from the main thread while the supervisor thread may be
+# starting the background worker. Popen waits for its child's exec by reading a pipe; a
+# web worker forked at that moment inherits the pipe's write end (it never execs, so
+# close-on-exec never closes it) and Popen then waits forever, so a worker that dies is
+# never restarted. Holding one lock around Popen and around every fork (register_at_fork)
+# keeps the two apart.
+_SPAWN_LOCK = threading.Lock()
+os.register_at_fork(
+    before=_SPAWN_LOCK.acquire,
+    after_in_parent=_SPAWN_LOCK.release,
+    after_in_child=_SPAWN_LOCK.release,
+)
+
+
 class WorkerSupervisor:
     """Keeps one 'deskside worker' child process running, restarting it if it dies."""
 
@@ -143,13 +157,14 @@ class WorkerSupervisor:
         with self._lock:
             if self._stopping.is_set():
                 return None
-            self._process = subprocess.Popen(  # noqa: S603  (our own interpreter and command)
-                self.command,
-                stdin=subprocess.DEVNULL,
-                # Its own process group: Ctrl-C in the terminal reaches serve only, and serve
-                # then stops the worker gracefully, instead of both racing to shut down.
-                process_group=0,
-            )
+            with _SPAWN_LOCK:
+                self._process = subprocess.Popen(  # noqa: S603  (our own interpreter and command)
+                    self.command,
+                    stdin=subprocess.DEVNULL,
+                    # Its own process group: Ctrl-C in the terminal reaches serve only, and
+                    # serve then stops the worker gracefully, instead of both racing to stop.
+                    process_group=0,
+                )
             return self._process
 
     def _run(self) -> None:
