@@ -15,6 +15,7 @@ urlpatterns = [
     path("setup/<str:token>/", account_views.setup, name="setup"),
     path("accounts/", include("deskside.accounts.urls")),
     path("console/mail/", include("deskside.mail.urls")),
+    path("console/sla/", include("deskside.sla.urls")),
     path("console/", include("deskside.tickets.urls")),
     path("portal/", include("deskside.portal.urls")),
     path(

@@ -29,6 +29,7 @@ from deskside.api.errors import (
     not_found_response,
 )
 from deskside.search.api import router as search_router
+from deskside.sla.api import router as sla_router
 from deskside.tickets.api import router as tickets_router
 
 View = Callable[..., HttpResponseBase]
@@ -128,3 +129,4 @@ api = DesksideAPI(
 api.add_router("", accounts_router)
 api.add_router("", tickets_router)
 api.add_router("", search_router)
+api.add_router("", sla_router)

@@ -34,6 +34,7 @@ from deskside.accounts.models import EmailAddress, User
 from deskside.lib import ratelimit
 from deskside.mail.models import OutboundKind, OutboundMail, OutboundState, SuppressedReason
 from deskside.mail.outbound import outbound_record
+from deskside.sla.phrasing import expected_answer_phrase
 from deskside.tickets.models import Channel, Message, MessageKind, StatusKind, Ticket
 
 logger = logging.getLogger(__name__)
@@ -92,7 +93,11 @@ def _plan(
     if event == TICKET_CREATED:
         done_already = ticket.status_kind in (StatusKind.RESOLVED, StatusKind.CLOSED)
         if ticket.channel in ACKNOWLEDGED_CHANNELS and not done_already:
-            plans.append(_Planned(OutboundKind.ACKNOWLEDGEMENT, requester, {}))
+            # The ticket's clocks were set when it was created, before this job was queued.
+            expected = expected_answer_phrase(ticket)
+            plans.append(
+                _Planned(OutboundKind.ACKNOWLEDGEMENT, requester, {"expected_answer": expected})
+            )
         if assignee is not None and assignee.pk != actor_id and not done_already:
             plans.append(_Planned(OutboundKind.ASSIGNMENT, assignee, {}))
     elif event == AGENT_REPLIED:

@@ -21,6 +21,7 @@ from deskside.accounts.decorators import portal_required
 from deskside.accounts.models import User
 from deskside.portal import selectors
 from deskside.portal.forms import ConfirmForm, ReplyForm, TicketForm
+from deskside.sla.phrasing import expected_answer_phrase
 from deskside.tickets import services
 from deskside.tickets.attachments import INLINE_TYPES
 from deskside.tickets.models import Channel, Message, StatusKind, Ticket
@@ -150,6 +151,7 @@ def _ticket_context(
     return {
         "ticket": ticket,
         "status_sentence": _status_sentence(ticket),
+        "expected_answer": expected_answer_phrase(ticket),
         "inline_types": INLINE_TYPES,
         "conversation": conversation,
         "timeline": selectors.ticket_timeline(user, ticket),

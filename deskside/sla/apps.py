@@ -9,3 +9,9 @@ class SlaConfig(AppConfig):
     name = "deskside.sla"
     label = "sla"
     verbose_name = "Service levels"
+
+    def ready(self) -> None:
+        from deskside.sla import policies, signals
+
+        policies.register()
+        signals.connect()

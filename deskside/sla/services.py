@@ -21,10 +21,12 @@ just a recomputation. :func:`sla_sweep` runs every minute and reads only the
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -41,9 +43,33 @@ SWEEP_BATCH = 500
 RECOMPUTE_BATCH = 500
 
 
+# Every ticket change asks which policy applies; loading the policies with their calendars
+# is seven queries, so each process keeps them until any process reports an edit (a
+# version number in the shared cache, bumped by the signals in deskside/sla/signals.py).
+POLICY_VERSION_KEY = "sla:policies:version"
+_policy_cache: tuple[int, list[SlaPolicy]] | None = None
+_policy_cache_lock = threading.Lock()
+
+
+def sla_policies_changed() -> None:
+    """Tell every process to reload the policies (called when policies or calendars change)."""
+    global _policy_cache
+    with _policy_cache_lock:
+        _policy_cache = None
+    try:
+        cache.incr(POLICY_VERSION_KEY)
+    except ValueError:
+        cache.set(POLICY_VERSION_KEY, 1, timeout=None)
+
+
 def active_policies() -> list[SlaPolicy]:
     """Active policies in the order they are tried, with what matching needs preloaded."""
-    return list(
+    global _policy_cache
+    version = int(cache.get(POLICY_VERSION_KEY, 0))
+    cached = _policy_cache
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    policies = list(
         SlaPolicy.objects.filter(is_active=True)
         .select_related("calendar")
         .prefetch_related(
@@ -52,6 +78,11 @@ def active_policies() -> list[SlaPolicy]:
         )
         .order_by("position", "name")
     )  # fmt: skip
+    for policy in policies:
+        policy.calendar.schedule  # noqa: B018  (built now, once, not in a request later)
+    with _policy_cache_lock:
+        _policy_cache = (version, policies)
+    return policies
 
 
 def policy_matches(policy: SlaPolicy, ticket: Ticket) -> bool:
@@ -199,9 +230,23 @@ def sla_ticket_changed(
     """Bring ``ticket``'s clocks up to date after a change (call inside the transaction).
 
     ``requester_wrote``: the requester added a public message (may start a next-update
-    cycle). ``agent_replied``: IT answered publicly (ends the current cycle).
+    cycle). ``agent_replied``: IT answered publicly (ends the current cycle). The
+    escalation ladder follows, since its due times are measured on the same calendar.
     """
     now = now or timezone.now()
+    sla = _clocks_changed(
+        ticket, requester_wrote=requester_wrote, agent_replied=agent_replied, now=now
+    )
+    # Imported here: the ladder builds on these services (it calls back after its actions).
+    from deskside.sla.escalation import escalation_ticket_changed
+
+    escalation_ticket_changed(ticket, now=now)
+    return sla
+
+
+def _clocks_changed(
+    ticket: Ticket, *, requester_wrote: bool, agent_replied: bool, now: datetime
+) -> TicketSla | None:
     policy = policy_for(ticket)
     sla = TicketSla.objects.filter(ticket=ticket).select_related("policy__calendar").first()
     if sla is None:
@@ -326,9 +371,15 @@ def sla_sweep(*, now: datetime | None = None, batch: int = SWEEP_BATCH) -> list[
 # --- Recomputing after an administrator's edit ----------------------------------------------
 
 
-def sla_recompute(*, calendar: BusinessCalendar | None = None, now: datetime | None = None) -> int:
+def sla_recompute(
+    *,
+    calendar: BusinessCalendar | None = None,
+    now: datetime | None = None,
+    limit: int | None = None,
+) -> int:
     """Recompute open tickets' clocks (those on ``calendar``'s policies, or all); returns how
-    many. Runs in batches, each its own transaction, so the desk stays responsive."""
+    many. Runs in batches, each its own transaction, so the desk stays responsive.
+    ``limit`` stops after that many tickets (the benchmark measures a sample)."""
     now = now or timezone.now()
     policies = active_policies()
     open_tickets = Ticket.objects.exclude(status_kind__in=STOPPED_KINDS)
@@ -346,6 +397,8 @@ def sla_recompute(*, calendar: BusinessCalendar | None = None, now: datetime | N
             if not chunk:
                 return done
             for ticket in chunk:
+                if limit is not None and done >= limit:
+                    return done
                 policy = policy_for(ticket, policies)
                 sla = TicketSla.objects.filter(ticket=ticket).first()
                 if sla is None and policy is None:

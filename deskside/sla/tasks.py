@@ -1,19 +1,25 @@
-"""Periodic SLA work: the minute sweep, and recomputation after an administrator's edit."""
+"""Periodic SLA work: the minute sweep (then the escalation ladder), and recomputation
+after an administrator's edit."""
 
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
+from deskside.sla.escalation import escalation_run
 from deskside.sla.models import BusinessCalendar
 from deskside.sla.services import sla_recompute, sla_sweep
 
 
 @db_periodic_task(crontab(minute="*"))  # type: ignore[untyped-decorator]  # huey is untyped
 def sla_sweep_task() -> None:
-    """Every minute: record the warnings and breaches that came due (reads one index)."""
-    sla_sweep()
+    """Every minute: record the warnings and breaches that came due (reads one index), then
+    take the escalation steps that came due, with the same instant for both."""
+    now = timezone.now()
+    events = sla_sweep(now=now)
+    escalation_run(events=events, now=now)
 
 
 @db_task(retries=2, retry_delay=30)  # type: ignore[untyped-decorator]  # huey is untyped

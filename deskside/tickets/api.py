@@ -121,6 +121,14 @@ def _find_person(user: User, pk: int | None, field: str) -> User | None:
     return found
 
 
+def _fresh_sla(ticket: Ticket) -> Ticket:
+    """Forget the ticket's loaded SLA row: the service just recomputed it in the database."""
+    relation = Ticket.sla.related  # the reverse one-to-one
+    if relation.is_cached(ticket):
+        relation.delete_cached_value(ticket)
+    return ticket
+
+
 def _find_ticket(user: User, pk: int, field: str) -> Ticket:
     try:
         return selectors.ticket_get(user, pk)
@@ -149,7 +157,12 @@ def tickets_list(request: HttpRequest, filters: Query[TicketListQuery]) -> Query
         # The console's parser accepts q for its search box; this list does not search.
         raise ValidationError({"q": _("This filter does not exist.")})
     parsed = selectors.parse_filters(params, strict=True)
-    return selectors.ticket_query(caller(request), parsed).prefetch_related("tags")
+    return (
+        selectors.ticket_query(caller(request), parsed)
+        # Both shown on every item; without them each row costs a query.
+        .select_related("sla__policy", "department")
+        .prefetch_related("tags")
+    )
 
 
 @router.get(
@@ -237,7 +250,7 @@ def tickets_update(request: HttpRequest, ticket_id: ObjectId, payload: TicketUpd
             services.ticket_tag_add(ticket=ticket, actor=user, name=name)
         for name in payload.remove_tags:
             services.ticket_tag_remove(ticket=ticket, actor=user, name=name)
-    return ticket
+    return _fresh_sla(ticket)
 
 
 @router.post(
@@ -250,13 +263,14 @@ def tickets_resolve(request: HttpRequest, ticket_id: ObjectId, payload: ResolveI
     """Resolve with a note to the requester: what happened, and how to avoid it next time."""
     user = caller(request)
     ticket = selectors.ticket_get(user, ticket_id)
-    return services.ticket_resolve(
+    resolved = services.ticket_resolve(
         ticket=ticket,
         actor=user,
         note=payload.note,
         first_contact=payload.first_contact,
         confirm_open_children=payload.confirm_open_children,
     )
+    return _fresh_sla(resolved)
 
 
 @router.post(
@@ -277,7 +291,7 @@ def tickets_reopen(
     status_id = payload.status_id if payload is not None else None
     status = _find_status(user, status_id) if status_id is not None else None
     with _fields_named():
-        return services.ticket_reopen(ticket=ticket, actor=user, status=status)
+        return _fresh_sla(services.ticket_reopen(ticket=ticket, actor=user, status=status))
 
 
 @router.post(
@@ -292,7 +306,7 @@ def tickets_merge(request: HttpRequest, ticket_id: ObjectId, payload: MergeIn) -
     source = selectors.ticket_get(user, ticket_id)
     target = _find_ticket(user, payload.into_id, "into_id")
     with _fields_named({"target": "into_id"}):
-        return services.ticket_merge(source=source, target=target, actor=user)
+        return _fresh_sla(services.ticket_merge(source=source, target=target, actor=user))
 
 
 @router.post(

@@ -16,6 +16,8 @@ from pydantic import ConfigDict
 from deskside.accounts.api import PersonRef
 from deskside.accounts.models import Team, User
 from deskside.api.schemas import Ref
+from deskside.sla.models import Clock, SlaEvent, TicketSla
+from deskside.sla.phrasing import ticket_sla_or_none
 from deskside.tickets import selectors
 from deskside.tickets.models import (
     Attachment,
@@ -78,6 +80,49 @@ class LinkOut(Schema):
     created_at: datetime
 
 
+class SlaEventOut(Schema):
+    clock: Clock
+    threshold: int = Field(description="The percentage of the target used; 100 is a breach.")
+    due_at: datetime
+    recorded_at: datetime
+
+
+class TicketSlaOut(Schema):
+    """Where the ticket's service-level clocks stand. Due times are null when not running."""
+
+    policy: str | None = Field(description="The name of the SLA policy that applies.")
+    first_response_due: datetime | None
+    next_update_due: datetime | None = Field(
+        description="Set while a message from the requester waits for an answer."
+    )
+    resolution_due: datetime | None
+    paused: bool = Field(description="The resolution and next-update clocks are stopped.")
+    paused_minutes: float = Field(description="Working minutes spent paused so far.")
+    first_response_breached: bool
+    resolution_breached: bool
+    next_update_breaches: int = Field(description="How many next-update promises were missed.")
+
+    @staticmethod
+    def resolve_policy(obj: TicketSla) -> str | None:
+        return obj.policy.name if obj.policy is not None else None
+
+    @staticmethod
+    def resolve_paused(obj: TicketSla) -> bool:
+        return obj.paused_since is not None
+
+
+class TicketSlaDetailOut(TicketSlaOut):
+    events: list[SlaEventOut] = Field(
+        description="Warnings and breaches recorded, oldest first. Always empty for requesters."
+    )
+
+    @staticmethod
+    def resolve_events(obj: TicketSla, context: dict[str, Any]) -> list[SlaEvent]:
+        if not _is_staff(context):
+            return []
+        return list(SlaEvent.objects.filter(ticket_id=obj.ticket_id).order_by("recorded_at", "id"))
+
+
 class TicketOut(Schema):
     """A ticket. For requesters, internal routing (team and tags) is left empty."""
 
@@ -103,6 +148,15 @@ class TicketOut(Schema):
     first_contact_resolution: bool
     resolution_note: str = Field(description="What happened and how to avoid it next time.")
     merged_into_id: int | None = Field(description="The ticket this one was merged into.")
+    sla: TicketSlaOut | None = Field(
+        description="Service-level clocks; null when no SLA policy applies. The events are "
+        "listed on GET /tickets/{ticket_id}."
+    )
+
+    @staticmethod
+    def resolve_sla(obj: Ticket) -> TicketSla | None:
+        sla = ticket_sla_or_none(obj)
+        return sla if sla is not None and sla.policy_id is not None else None
 
     @staticmethod
     def resolve_team(obj: Ticket, context: dict[str, Any]) -> Team | None:
@@ -117,6 +171,10 @@ class TicketOut(Schema):
 
 
 class TicketDetailOut(TicketOut):
+    sla: TicketSlaDetailOut | None = Field(  # the list form plus the events
+        description="Service-level clocks with their warnings and breaches; null when no "
+        "SLA policy applies."
+    )
     links: list[LinkOut] = Field(
         description="Links to and from this ticket whose other end you may see. "
         "Always empty for requesters."
@@ -169,12 +227,14 @@ class TicketListQuery(Schema):
     """The filters of the console's queues, documented here; all may be repeated."""
 
     queue: str | None = Field(
-        None, description="mine, unassigned, teams, all (the default), waiting or resolved."
+        None,
+        description="mine, unassigned, teams, all (the default), waiting, resolved or at_risk "
+        "(open tickets past or near their SLA deadline, soonest first).",
     )
     sort: str | None = Field(
         None,
         description="updated (newest change first, the default), -updated, created, "
-        "-created, priority or number.",
+        "-created, priority, number or due (soonest SLA deadline first, none last).",
     )
     status: list[str] | None = Field(None, description="Status IDs.")
     kind: list[str] | None = Field(

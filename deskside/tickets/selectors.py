@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models.expressions import OrderBy
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -41,17 +42,23 @@ QUEUES = {
     "all": _("All I may see"),
     "waiting": _("Waiting"),
     "resolved": _("Recently resolved"),
+    "at_risk": _("At risk"),
 }
 
 # Sort keys offered to people and the API, mapped to indexed orderings.
-SORTS = {
+SORTS: dict[str, tuple[str | OrderBy, ...]] = {
     "updated": ("-updated_at", "-id"),
     "-updated": ("updated_at", "id"),
     "created": ("-created_at", "-id"),
     "-created": ("created_at", "id"),
     "priority": ("priority", "-updated_at", "-id"),
     "number": ("-id",),
+    # The next SLA deadline, soonest first; tickets without one come last (the index on
+    # (sla_due_at, id) serves it: PostgreSQL sorts NULLs last in ascending order anyway).
+    "due": (F("sla_due_at").asc(nulls_last=True), "id"),
 }
+# Queues whose natural order is not "recently updated" when no sort is asked for.
+QUEUE_DEFAULT_SORTS = {"at_risk": "due"}
 
 FILTER_KEYS = frozenset(
     {"status", "kind", "priority", "team", "assignee", "category", "channel", "tag", "requester",
@@ -108,7 +115,8 @@ def parse_filters(params: Mapping[str, list[str]], *, strict: bool = False) -> T
     queue = (params.get("queue") or ["all"])[0] or "all"
     if queue not in QUEUES:
         raise ValidationError({"queue": _("Unknown queue.")})
-    sort = (params.get("sort") or ["updated"])[0] or "updated"
+    default_sort = QUEUE_DEFAULT_SORTS.get(queue, "updated")
+    sort = (params.get("sort") or [default_sort])[0] or default_sort
     if sort not in SORTS:
         raise ValidationError({"sort": _("Sort by one of: %(keys)s.") % {"keys": ", ".join(SORTS)}})
     kinds = [k for k in params.get("kind", []) if k]
@@ -146,6 +154,11 @@ def _queue(queryset: QuerySet[Ticket], user: User, queue: str) -> QuerySet[Ticke
     if queue == "resolved":
         since = timezone.now() - timedelta(days=7)
         return queryset.filter(status_kind=StatusKind.RESOLVED, resolved_at__gte=since)
+    if queue == "at_risk":
+        # Imported here: the SLA app builds on tickets, not the other way round.
+        from deskside.sla.services import at_risk_filter
+
+        return queryset.filter(at_risk_filter(), status_kind__in=ACTIVE_KINDS)
     return queryset
 
 

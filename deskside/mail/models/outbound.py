@@ -25,6 +25,7 @@ class OutboundKind(models.TextChoices):
     ASSIGNMENT = "assignment", _("Assigned to an agent")
     NEW_REPLY_FOR_AGENT = "new_reply_for_agent", _("New reply, to the agent")
     TOO_LARGE = "too_large", _("Message too large, to its sender")
+    ESCALATION_DIGEST = "escalation_digest", _("Escalated tickets, to the people told")
 
 
 class OutboundState(models.TextChoices):

@@ -9,13 +9,13 @@ reads an index of due times and never scans open tickets.
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import datetime, time
 from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils.timezone import now
+from django.utils import timezone as django_timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -38,6 +38,14 @@ __all__ = [
 ]
 
 MINUTES_PER_DAY = 1440
+
+
+def now() -> datetime:
+    """The current time, looked up on each call (so a controlled clock in tests reaches it;
+    a field named ``timezone`` below is why the module is imported under another name)."""
+    return django_timezone.now()
+
+
 DEFAULT_WARNINGS = "75,90"
 
 

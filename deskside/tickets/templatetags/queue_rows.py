@@ -20,9 +20,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from deskside.accounts.models import Team
-from deskside.tickets.models import Status, Ticket
+from deskside.sla.phrasing import due_label, ticket_sla_or_none
+from deskside.tickets.models import Status, StatusKind, Ticket
 
 register = template.Library()
+
+STOPPED = frozenset({StatusKind.RESOLVED, StatusKind.CLOSED})
+# A symbol per state, so the deadline does not rely on colour (the words carry it too).
+DUE_ICONS = {"overdue": "!", "soon": "◔", "ok": "", "paused": "Ⅱ"}
 
 
 def ago(moment: datetime, now: datetime) -> str:
@@ -55,6 +60,7 @@ def queue_rows(
     )
     l_priority, l_status, l_team = escape(_("Priority")), escape(_("Status")), escape(_("Team"))
     l_assigned, l_updated = escape(_("Assigned to")), escape(_("Updated"))
+    l_due = escape(_("Next deadline"))
     nobody = f'<span class="muted">{escape(_("Nobody"))}</span>'
     critical = (
         '<span class="badge badge--p1"><span aria-hidden="true">▲ </span>P1'
@@ -74,6 +80,29 @@ def queue_rows(
         updated = timezone.localtime(ticket.updated_at)
         assignee = escape(ticket.assignee.full_name) if ticket.assignee else nobody
         team = team_names.get(ticket.team_id, "—") if ticket.team_id else "—"
+        sla = ticket_sla_or_none(ticket)
+        label = due_label(
+            ticket.sla_due_at,
+            now,
+            paused=sla is not None and sla.paused_since is not None,
+            stopped=ticket.status_kind in STOPPED,
+        )
+        if label is None:
+            due = ""
+        else:
+            icon = DUE_ICONS[label.state]
+            mark = f'<span aria-hidden="true">{icon} </span>' if icon else ""
+            stamp = (
+                f' datetime="{timezone.localtime(ticket.sla_due_at).isoformat()}"'
+                f' title="{timezone.localtime(ticket.sla_due_at):%Y-%m-%d %H:%M}"'
+                if ticket.sla_due_at
+                else ""
+            )
+            tag = "time" if stamp else "span"
+            due = (
+                f'<{tag} class="sla-due sla-due--{label.state}"{stamp}>{mark}'
+                f"{escape(label.text)}</{tag}>"
+            )
         rows.append(
             f'<tr class="{"is-p1" if p1 else ""}" data-ticket="{pk}">'
             f'<td class="queue-table__select"><input type="checkbox" name="ticket" value="{pk}" '
@@ -86,6 +115,7 @@ def queue_rows(
             f'<td data-label="{l_status}">{status_names.get(ticket.status_id, "")}</td>'
             f'<td data-label="{l_team}">{team}</td>'
             f'<td data-label="{l_assigned}">{assignee}</td>'
+            f'<td data-label="{l_due}">{due}</td>'
             f'<td data-label="{l_updated}"><time datetime="{updated.isoformat()}" '
             f'title="{updated:%Y-%m-%d %H:%M}">{escape(ago(ticket.updated_at, now))}</time></td>'
             "</tr>"

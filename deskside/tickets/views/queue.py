@@ -39,12 +39,14 @@ SORT_LABELS = {
     "-created": gettext_lazy("Oldest first"),
     "priority": gettext_lazy("Most urgent first"),
     "number": gettext_lazy("Highest number first"),
+    "due": gettext_lazy("Soonest deadline first"),
 }
 
 
 ROW_FIELDS = (
     "id", "subject", "priority", "updated_at", "status_kind", "status_id", "team_id",
-    "requester", "requester__full_name", "assignee", "assignee__full_name",
+    "requester", "requester__full_name", "assignee", "assignee__full_name", "sla_due_at",
+    "sla__paused_since",
 )  # fmt: skip
 
 
@@ -148,7 +150,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         tickets = (
             selectors.ticket_query(user, filters)
             .select_related(None)
-            .select_related("requester", "assignee")
+            # The SLA row is joined (not fetched per row) only to tell "paused" from "none".
+            .select_related("requester", "assignee", "sla")
             .only(*ROW_FIELDS)
         )
         paginator = CappedPaginator(tickets, PAGE_SIZE)
@@ -173,6 +176,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "count_capped": page is not None and page.paginator.count > COUNT_CAP,
         "count_cap": COUNT_CAP,
         "query": query,
+        "query_without_sort": _query_without(request.GET, "page", "sort"),
         "queue_query": _query_without(request.GET, "page", "queue"),
         "queues": [{"key": key, "label": label} for key, label in selectors.QUEUES.items()],
         "counted": False,

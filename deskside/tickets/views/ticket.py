@@ -24,6 +24,7 @@ from deskside.accounts.decorators import console_required
 from deskside.accounts.models import User, normalise_email
 from deskside.lib.markdown import render_markdown
 from deskside.lib.phones import format_phone
+from deskside.sla import selectors as sla_selectors
 from deskside.tickets import presence, selectors, services
 from deskside.tickets.forms import (
     NOTE,
@@ -117,6 +118,10 @@ def describe_event(event: TicketEvent) -> str:
         if new:
             return _("%(who)s assigned it to %(new)s") % values
         return _("%(who)s unassigned %(old)s") % values
+    if action in ("escalated", "escalation_acknowledged", "escalation_resumed") and new:
+        # The escalation ladder stores the whole sentence, e.g. "Escalated to Lena Lead
+        # (team lead) after 30 minutes".
+        return new
     kind_labels = dict(LinkKind.choices)
     simple = {
         "reply": _("%(who)s replied to the requester"),
@@ -210,6 +215,7 @@ def _render_ticket(
         "canned_replies": list(selectors.canned_replies(user)),
         "others": presence.presence_others(ticket_id=ticket.pk, user=user),
         "forms": page_forms,
+        "sla_panel": sla_selectors.ticket_sla_panel(user, ticket),
         "is_done": ticket.status_kind in (StatusKind.RESOLVED, StatusKind.CLOSED),
         "is_assigned_to_me": ticket.assignee_id == user.pk,
         "NOTE": MessageKind.NOTE,

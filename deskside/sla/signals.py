@@ -1,0 +1,35 @@
+"""Any edit to a policy or a calendar makes every process reload the SLA policies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from deskside.sla.models import (
+    BusinessCalendar,
+    CalendarException,
+    Holiday,
+    SlaPolicy,
+    WorkingPeriod,
+)
+from deskside.sla.services import sla_policies_changed
+
+WATCHED = (BusinessCalendar, CalendarException, Holiday, SlaPolicy, WorkingPeriod)
+
+
+def _changed(**kwargs: Any) -> None:
+    # After commit: a process that reloads before the edit is visible would cache the old
+    # policies under the new version number. Also now, for this process's own next read.
+    sla_policies_changed()
+    transaction.on_commit(sla_policies_changed)
+
+
+def connect() -> None:
+    for model in WATCHED:
+        post_save.connect(_changed, sender=model, dispatch_uid=f"sla-{model.__name__}-save")
+        post_delete.connect(_changed, sender=model, dispatch_uid=f"sla-{model.__name__}-delete")
+    for field in ("categories", "teams", "departments"):
+        through = getattr(SlaPolicy, field).through
+        m2m_changed.connect(_changed, sender=through, dispatch_uid=f"sla-policy-{field}")
