@@ -63,7 +63,12 @@ from deskside.sla.models import (
     TicketSla,
     WebhookState,
 )
-from deskside.sla.services import active_policies, sla_ticket_changed
+from deskside.sla.services import (
+    active_policies,
+    configuration_version,
+    local_cache_clearers,
+    sla_ticket_changed,
+)
 from deskside.tickets.models import MessageKind, StatusKind, Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
@@ -85,13 +90,33 @@ ROLE_PEOPLE = {
 # --- Choosing the rule and the next due time ------------------------------------------------
 
 
+# Like the SLA policies, the rules are asked about on every ticket change: each process
+# keeps them until the shared configuration version moves (deskside/sla/signals.py).
+_rules_cache: tuple[int, list[EscalationRule]] | None = None
+
+
+def _forget_rules() -> None:
+    global _rules_cache
+    _rules_cache = None
+
+
+local_cache_clearers.append(_forget_rules)
+
+
 def active_rules() -> list[EscalationRule]:
     """Active rules in the order they are tried, with what matching needs preloaded."""
-    return list(
+    global _rules_cache
+    version = configuration_version()
+    cached = _rules_cache
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    rules = list(
         EscalationRule.objects.filter(is_active=True)
         .prefetch_related("categories")
         .order_by("position", "name")
     )
+    _rules_cache = (version, rules)
+    return rules
 
 
 def rule_matches(rule: EscalationRule, ticket: Ticket) -> bool:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -49,6 +49,14 @@ RECOMPUTE_BATCH = 500
 POLICY_VERSION_KEY = "sla:policies:version"
 _policy_cache: tuple[int, list[SlaPolicy]] | None = None
 _policy_cache_lock = threading.Lock()
+# Other per-process caches of SLA configuration (the escalation rules) register here to be
+# emptied with the policies.
+local_cache_clearers: list[Callable[[], None]] = []
+
+
+def configuration_version() -> int:
+    """The shared version of the SLA configuration; a per-process copy is valid while equal."""
+    return int(cache.get(POLICY_VERSION_KEY, 0))
 
 
 def sla_policies_changed() -> None:
@@ -56,6 +64,8 @@ def sla_policies_changed() -> None:
     global _policy_cache
     with _policy_cache_lock:
         _policy_cache = None
+    for clear in local_cache_clearers:
+        clear()
     try:
         cache.incr(POLICY_VERSION_KEY)
     except ValueError:
@@ -65,7 +75,7 @@ def sla_policies_changed() -> None:
 def active_policies() -> list[SlaPolicy]:
     """Active policies in the order they are tried, with what matching needs preloaded."""
     global _policy_cache
-    version = int(cache.get(POLICY_VERSION_KEY, 0))
+    version = configuration_version()
     cached = _policy_cache
     if cached is not None and cached[0] == version:
         return cached[1]

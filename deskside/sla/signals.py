@@ -1,4 +1,4 @@
-"""Any edit to a policy or a calendar makes every process reload the SLA policies."""
+"""Any edit to a policy, a calendar or a ladder makes every process reload them."""
 
 from __future__ import annotations
 
@@ -10,13 +10,23 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from deskside.sla.models import (
     BusinessCalendar,
     CalendarException,
+    EscalationRule,
+    EscalationStep,
     Holiday,
     SlaPolicy,
     WorkingPeriod,
 )
 from deskside.sla.services import sla_policies_changed
 
-WATCHED = (BusinessCalendar, CalendarException, Holiday, SlaPolicy, WorkingPeriod)
+WATCHED = (
+    BusinessCalendar,
+    CalendarException,
+    EscalationRule,
+    EscalationStep,
+    Holiday,
+    SlaPolicy,
+    WorkingPeriod,
+)
 
 
 def _changed(**kwargs: Any) -> None:
@@ -33,3 +43,6 @@ def connect() -> None:
     for field in ("categories", "teams", "departments"):
         through = getattr(SlaPolicy, field).through
         m2m_changed.connect(_changed, sender=through, dispatch_uid=f"sla-policy-{field}")
+    m2m_changed.connect(
+        _changed, sender=EscalationRule.categories.through, dispatch_uid="sla-rule-categories"
+    )
