@@ -8,8 +8,10 @@ directory, and counts a message as done when it is on the desk: stored, parsed a
 turned into a ticket or a reply (state ``processed``).
 
 Modes:
-- ``pipeline``: the pipeline alone, in this process: store, then process, one message
-  after another, as one worker would. No network, no job queue between the two steps.
+- ``pipeline``: the pipeline alone, in one process: store, then process, one message
+  after another, as a worker does for mail from the listener. No network, no job queue.
+- ``batches``: the same, but stored 100 at a time and processed with
+  ``inbound_process_many`` (one write transaction per 25), as the IMAP poller does.
 - ``lmtp``: the real ``deskside smtpd --lmtp`` and a real ``deskside worker`` as child
   processes; 4 LMTP clients deliver the corpus on loopback. Reported: how fast the
   listener accepted the mail (every message answered 250, so durably stored) and how
@@ -378,8 +380,44 @@ def run_imap(corpus: list[bytes], data_dir: Path) -> dict[str, Any]:
         shutil.rmtree(base, ignore_errors=True)
 
 
+def run_batches(corpus: list[bytes], data_dir: Path) -> dict[str, Any]:
+    """Store a batch of 100, then process it with inbound_process_many, as the IMAP poller
+    does; one process, no job queue."""
+    new_desk(data_dir)
+    script = (
+        "import sys, time, pickle\n"
+        "from deskside.mail.intake import inbound_process_many, inbound_store\n"
+        "from deskside.mail.models import Mailbox\n"
+        "corpus = pickle.load(sys.stdin.buffer)\n"
+        "box = Mailbox.objects.get()\n"
+        "started = time.perf_counter()\n"
+        "for start in range(0, len(corpus), 100):\n"
+        "    ids = [inbound_store(raw=raw, source='imap', mailbox=box).inbound.pk\n"
+        "           for raw in corpus[start:start + 100]]\n"
+        "    inbound_process_many(ids)\n"
+        "print(time.perf_counter() - started)\n"
+    )
+    import pickle
+
+    finished = subprocess.run(  # noqa: S603  (our own interpreter)
+        [sys.executable, "-m", "deskside", "shell", "-c", script],
+        input=pickle.dumps(corpus),
+        env=child_env(data_dir),
+        capture_output=True,
+        check=True,
+        timeout=600,
+    )
+    seconds = float(finished.stdout.decode().strip().splitlines()[-1])
+    return {
+        "done_per_second": len(corpus) / seconds,
+        "seconds": seconds,
+        "outcome": outcome(data_dir, len(corpus)),
+    }
+
+
 MODES: dict[str, Callable[[list[bytes], Path], dict[str, Any]]] = {
     "pipeline": run_pipeline,
+    "batches": run_batches,
     "lmtp": run_lmtp,
     "imap": run_imap,
 }

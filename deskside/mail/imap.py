@@ -37,7 +37,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from deskside.mail.intake import inbound_process, inbound_receive
+from deskside.mail.intake import BATCH_SIZE, inbound_process_many, inbound_receive
 from deskside.mail.models import AfterImport, ImapSecurity, InboundSource, InboundState, Mailbox
 
 logger = logging.getLogger(__name__)
@@ -465,13 +465,14 @@ def _process_collected(result: PollResult, heartbeat: Callable[[], None]) -> Non
     database went away, the worker was stopped) stays ``received`` and is picked up by
     the periodic sweep, so nothing depends on this finishing.
     """
-    for inbound_id in result.to_process:
+    for start in range(0, len(result.to_process), BATCH_SIZE):
+        batch = result.to_process[start : start + BATCH_SIZE]
         try:
-            inbound_process(inbound_id)
+            inbound_process_many(batch)
         except DatabaseError:
             logger.warning(
-                "Stored message %s could not be processed now; the sweep will retry it",
-                inbound_id,
+                "Stored messages %s could not be processed now; the sweep will retry them",
+                batch,
                 exc_info=True,
             )
             return

@@ -277,6 +277,20 @@ class EscalationRuleAdmin(admin.ModelAdmin[EscalationRule]):
     search_fields = ["name"]
     filter_horizontal = ["categories"]
     inlines = [EscalationStepInline]
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # After the steps are saved: open tickets are re-planned on the new ladder.
+        sla_queue_recompute(None)
+
+    def delete_model(self, request: HttpRequest, obj: EscalationRule) -> None:
+        super().delete_model(request, obj)
+        sla_queue_recompute(None)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[EscalationRule]) -> None:
+        super().delete_queryset(request, queryset)
+        sla_queue_recompute(None)
+
     fieldsets = [
         (None, {"fields": ["name", "is_active", "position"]}),
         (

@@ -1,4 +1,5 @@
-"""SLA configuration over the API: business calendars and SLA policies (administrators only).
+"""SLA configuration over the API: business calendars, SLA policies and the escalation ladder
+(administrators only).
 
 Reads go through :mod:`deskside.sla.selectors`; writes through the shared checks and writes
 in :mod:`deskside.sla.forms`, which also serve the Django admin, so both refuse the same
@@ -12,12 +13,13 @@ from datetime import date, datetime, time
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Prefetch, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from pydantic import ConfigDict
 
+from deskside.accounts import permissions
 from deskside.accounts.models import Department, Team, User
 from deskside.api.auth import caller
 from deskside.api.errors import ApiError
@@ -25,14 +27,23 @@ from deskside.api.pagination import paginated
 from deskside.api.schemas import ObjectId, Ref
 from deskside.sla import selectors
 from deskside.sla.forms import (
+    MAX_MINUTES,
     ExceptionRow,
     PeriodRow,
     calendar_delete,
     calendar_save,
+    escalation_rule_delete,
+    escalation_rule_save,
     policy_delete,
     policy_save,
 )
-from deskside.sla.models import BusinessCalendar, HolidaySource, SlaPolicy
+from deskside.sla.models import (
+    BusinessCalendar,
+    EscalationRule,
+    EscalationStep,
+    HolidaySource,
+    SlaPolicy,
+)
 from deskside.tickets.models import Category
 
 router = Router(tags=["sla"])
@@ -311,8 +322,6 @@ RELATIONS: dict[str, tuple[str, type[Model]]] = {
     "team_ids": ("teams", Team),
     "department_ids": ("departments", Department),
 }
-# Minutes are stored in an unsigned column; bound them before the database does.
-MAX_MINUTES = 2**31 - 1
 
 
 def _objects(field: str, model: type[M], ids: Iterable[int]) -> list[M]:
@@ -407,3 +416,194 @@ def policies_delete(request: HttpRequest, policy_id: ObjectId) -> None:
     """Its open tickets move to the next policy that matches them, if any."""
     user = _admin(request)
     policy_delete(policy=selectors.policy_get(user, policy_id))
+
+
+# --- Escalation ladder --------------------------------------------------------------------
+
+
+class StepOut(Schema):
+    id: int
+    position: int = Field(description="Steps are taken in this order, 1 first.")
+    after_minutes: int | None = Field(description="An age in business minutes; null on breach.")
+    on_breach: bool = Field(description="Fires when any SLA target of the ticket is missed.")
+    notify_roles: list[str] = Field(
+        description="Any of team_lead, it_managers, executives, admins."
+    )
+    notify_person_id: int | None
+    notify_department_head: bool
+    webhook_url: str = Field(description="A Slack or Teams incoming webhook; empty: none.")
+    raise_priority_to: int | None
+    reassign_team_id: int | None
+    reason: str = Field(description="Shown to the people told; empty: Deskside writes one.")
+
+
+class RuleOut(Schema):
+    id: int
+    name: str
+    is_active: bool
+    position: int = Field(description="Rules are tried lowest first; the first match wins.")
+    priorities: list[int] = Field(description="Empty: any priority.")
+    category_ids: list[int] = Field(description="Empty: any category.")
+    vip_only: bool
+    steps: list[StepOut]
+    created_at: datetime
+
+    @staticmethod
+    def resolve_category_ids(obj: EscalationRule) -> list[int]:
+        return sorted(item.pk for item in obj.categories.all())
+
+    @staticmethod
+    def resolve_steps(obj: EscalationRule) -> list[Any]:
+        return list(obj.steps.all())
+
+
+class StepIn(_Strict):
+    after_minutes: int | None = Field(None, description="At least 1, unless on_breach.")
+    on_breach: bool = False
+    notify_roles: list[str] = Field(default_factory=list, max_length=10)
+    notify_person_id: int | None = None
+    notify_department_head: bool = False
+    webhook_url: str = Field("", max_length=500)
+    raise_priority_to: int | None = Field(None, description="1 to 4.")
+    reassign_team_id: int | None = None
+    reason: str = Field("", max_length=200)
+
+
+class RuleIn(_Strict):
+    name: str = Field(max_length=100)
+    is_active: bool = True
+    position: int = Field(0, ge=0, le=32767)
+    priorities: list[int] = Field(default_factory=list, max_length=4)
+    category_ids: list[int] = Field(default_factory=list, max_length=500)
+    vip_only: bool = False
+    steps: list[StepIn] = Field(
+        default_factory=list, max_length=50, description="In order: the first is taken first."
+    )
+
+
+class RulePatchIn(_Strict):
+    """Only the fields sent change; ``steps`` sent replaces all the rule's steps."""
+
+    name: str | None = Field(None, max_length=100)
+    is_active: bool | None = None
+    position: int | None = Field(None, ge=0, le=32767)
+    priorities: list[int] | None = Field(None, max_length=4)
+    category_ids: list[int] | None = Field(None, max_length=500)
+    vip_only: bool | None = None
+    steps: list[StepIn] | None = Field(None, max_length=50)
+
+
+RULE_FIELDS = ("name", "is_active", "position", "priorities", "vip_only")
+
+
+def _rules(user: User) -> QuerySet[EscalationRule]:
+    return (
+        permissions.visible(user, EscalationRule)
+        .prefetch_related(
+            "categories", Prefetch("steps", EscalationStep.objects.order_by("position", "pk"))
+        )
+        .order_by("position", "name", "pk")
+    )
+
+
+def _rule_get(user: User, pk: int) -> EscalationRule:
+    return permissions.get_visible_or_404(user, _rules(user), pk=pk)
+
+
+def _step_values(steps: list[StepIn]) -> list[dict[str, Any]]:
+    """Each step's model field values, with the people and teams it names looked up."""
+    people = User.objects.in_bulk({s.notify_person_id for s in steps if s.notify_person_id})
+    teams = Team.objects.in_bulk({s.reassign_team_id for s in steps if s.reassign_team_id})
+    errors: dict[str, str] = {}
+    rows = []
+    for index, step in enumerate(steps):
+        values = step.model_dump(exclude={"notify_person_id", "reassign_team_id"})
+        if step.notify_person_id is not None:
+            values["notify_person"] = people.get(step.notify_person_id)
+            if values["notify_person"] is None or not values["notify_person"].is_active:
+                errors[f"steps.{index}.notify_person_id"] = _("There is no person with this ID.")
+        if step.reassign_team_id is not None:
+            values["reassign_team"] = teams.get(step.reassign_team_id)
+            if values["reassign_team"] is None:
+                errors[f"steps.{index}.reassign_team_id"] = _("There is no team with this ID.")
+        rows.append(values)
+    if errors:
+        raise ValidationError(errors)
+    return rows
+
+
+def _rule_write(
+    user: User, rule: EscalationRule | None, payload: RuleIn | RulePatchIn
+) -> EscalationRule:
+    sent = payload.model_fields_set if rule is not None else set(RuleIn.model_fields)
+    for name in sent:
+        if getattr(payload, name) is None:
+            raise _cannot_be_empty(name)
+    fields = {name: getattr(payload, name) for name in RULE_FIELDS if name in sent}
+    categories = (
+        _objects("category_ids", Category, payload.category_ids or [])
+        if "category_ids" in sent
+        else None
+    )
+    steps = _step_values(payload.steps or []) if "steps" in sent else None
+    saved = escalation_rule_save(rule=rule, fields=fields, categories=categories, steps=steps)
+    return _rule_get(user, saved.pk)
+
+
+@router.get(
+    "/sla/escalation-rules",
+    response=list[RuleOut],
+    operation_id="sla_escalation_rules_list",
+    summary="List escalation rules",
+)
+@paginated
+def escalation_rules_list(request: HttpRequest) -> QuerySet[EscalationRule]:
+    """Escalation rules in the order they are tried, each with its steps in order."""
+    return _rules(_admin(request))
+
+
+@router.get(
+    "/sla/escalation-rules/{rule_id}",
+    response=RuleOut,
+    operation_id="sla_escalation_rules_get",
+    summary="Get an escalation rule",
+)
+def escalation_rules_get(request: HttpRequest, rule_id: ObjectId) -> EscalationRule:
+    return _rule_get(_admin(request), rule_id)
+
+
+@router.post(
+    "/sla/escalation-rules",
+    response={201: RuleOut},
+    operation_id="sla_escalation_rules_create",
+    summary="Create an escalation rule",
+)
+def escalation_rules_create(request: HttpRequest, payload: RuleIn) -> EscalationRule:
+    """The rule and its steps are saved together or not at all. A mistake names its field,
+    such as ``steps.0.notify_roles`` for a step that tells nobody."""
+    return _rule_write(_admin(request), None, payload)
+
+
+@router.patch(
+    "/sla/escalation-rules/{rule_id}",
+    response=RuleOut,
+    operation_id="sla_escalation_rules_update",
+    summary="Change an escalation rule",
+)
+def escalation_rules_update(
+    request: HttpRequest, rule_id: ObjectId, payload: RulePatchIn
+) -> EscalationRule:
+    """Only the fields sent change; ``steps`` sent replaces all the rule's steps."""
+    user = _admin(request)
+    return _rule_write(user, _rule_get(user, rule_id), payload)
+
+
+@router.delete(
+    "/sla/escalation-rules/{rule_id}",
+    response={204: None},
+    operation_id="sla_escalation_rules_delete",
+    summary="Delete an escalation rule",
+)
+def escalation_rules_delete(request: HttpRequest, rule_id: ObjectId) -> None:
+    """Deletes its steps too; tickets on its ladder leave it."""
+    escalation_rule_delete(rule=_rule_get(_admin(request), rule_id))

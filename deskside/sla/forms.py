@@ -26,6 +26,8 @@ from deskside.sla.businesstime import Schedule, ScheduleError, WorkingHours, val
 from deskside.sla.models import (
     BusinessCalendar,
     CalendarException,
+    EscalationRule,
+    EscalationStep,
     Holiday,
     SlaPolicy,
     WorkingPeriod,
@@ -43,12 +45,16 @@ __all__ = [
     "calendar_delete",
     "calendar_holidays_add",
     "calendar_save",
+    "escalation_rule_delete",
+    "escalation_rule_save",
     "policy_delete",
     "policy_save",
     "schedule_errors",
 ]
 
 TARGET_FIELDS = ("first_response_minutes", "next_update_minutes", "resolution_minutes")
+# Minutes are stored in an unsigned column; bound them before the database does.
+MAX_MINUTES = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -318,6 +324,81 @@ def policy_delete(*, policy: SlaPolicy) -> None:
     """Delete a policy; its open tickets move to the next policy that matches, if any."""
     with transaction.atomic():
         policy.delete()
+        sla_queue_recompute(None)
+
+
+# --- Writing escalation ladders ------------------------------------------------------------
+
+
+def _messages(exc: ValidationError) -> dict[str, list[str]]:
+    # A field's validator and the model's clean() can both refuse the same value in the
+    # same words (the webhook address); say it once.
+    return {name: list(dict.fromkeys(found)) for name, found in exc.message_dict.items()}
+
+
+def escalation_rule_save(
+    *,
+    rule: EscalationRule | None,
+    fields: dict[str, Any],
+    categories: Iterable[Any] | None = None,
+    steps: Sequence[Mapping[str, Any]] | None = None,
+) -> EscalationRule:
+    """Create (``rule`` None) or change an escalation rule, all or nothing.
+
+    ``steps`` given replaces the rule's steps: each mapping holds a step's field values,
+    and the steps take positions 1, 2, … in the order given. A step kept at a position
+    keeps its row (and the record of tickets it already fired for); steps beyond the new
+    list are deleted. Raises ValidationError naming each field at fault, such as
+    ``steps.0.notify_roles``.
+    """
+    target = rule or EscalationRule()
+    for name, value in fields.items():
+        setattr(target, name, value)
+    errors: dict[str, Any] = {}
+    try:
+        target.full_clean(exclude=["created_at"])
+    except ValidationError as exc:
+        errors.update(_messages(exc))
+    existing = {step.position: step for step in target.steps.all()} if target.pk else {}
+    kept: list[EscalationStep] = []
+    for index, values in enumerate(steps or []):
+        step = existing.get(index + 1) or EscalationStep(position=index + 1)
+        for name, value in values.items():
+            setattr(step, name, value)
+        minutes = step.after_minutes
+        if minutes is not None and minutes > MAX_MINUTES:
+            errors[f"steps.{index}.after_minutes"] = [
+                gettext("This age is too long; use fewer minutes.")
+            ]
+            continue
+        try:
+            # The rule may not be saved yet; positions are unique by construction.
+            step.full_clean(exclude=["rule"])
+        except ValidationError as exc:
+            errors.update(
+                {f"steps.{index}.{name}": found for name, found in _messages(exc).items()}
+            )
+        kept.append(step)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        target.save()
+        if categories is not None:
+            target.categories.set(list(categories))
+        if steps is not None:
+            target.steps.filter(position__gt=len(kept)).delete()
+            for step in kept:
+                step.rule = target
+                step.save()
+        # Open tickets may now climb (or leave) this ladder, or reach a step sooner.
+        sla_queue_recompute(None)
+    return target
+
+
+def escalation_rule_delete(*, rule: EscalationRule) -> None:
+    """Delete a rule with its steps; tickets on its ladder leave it."""
+    with transaction.atomic():
+        rule.delete()
         sla_queue_recompute(None)
 
 

@@ -1,4 +1,4 @@
-"""Who may see SLA calendars and policies (registered in the permission gate).
+"""Who may see SLA calendars, policies and ladders (registered in the permission gate).
 
 Administrators configure service levels; everyone else meets them only through the
 tickets they can see (a ticket's SLA state is part of the ticket).
@@ -15,6 +15,8 @@ from deskside.accounts.models import User
 from deskside.sla.models import (
     BusinessCalendar,
     CalendarException,
+    EscalationRule,
+    EscalationStep,
     Holiday,
     SlaPolicy,
     WorkingPeriod,
@@ -32,5 +34,14 @@ class _AdminOnly(permissions.Policy):
 
 
 def register() -> None:
-    for model in (BusinessCalendar, WorkingPeriod, Holiday, CalendarException, SlaPolicy):
+    configured = (
+        BusinessCalendar,
+        WorkingPeriod,
+        Holiday,
+        CalendarException,
+        SlaPolicy,
+        EscalationRule,
+        EscalationStep,
+    )
+    for model in configured:
         permissions.register(model)(type(f"{model.__name__}Policy", (_AdminOnly,), {}))

@@ -419,6 +419,12 @@ def sla_recompute(
                 _compute(sla, ticket, now)
                 _save(sla, ticket, now)
                 done += 1
+            # The ladder's next steps are measured on the same calendars, and a rule edit
+            # changes which tickets climb it: re-plan every ticket in the chunk.
+            from deskside.sla.escalation import escalation_ticket_changed
+
+            for ticket in chunk:
+                escalation_ticket_changed(ticket, now=now)
             last_id = chunk[-1].pk
 
 

@@ -401,3 +401,81 @@ def test_a_lost_processing_job_is_caught_by_the_sweep(
     stored = InboundMessage.objects.get()
     assert stored.state == InboundState.PROCESSED
     assert intake.inbound_process_pending(older_than_seconds=0) == 0
+
+
+# --- Several at once ---------------------------------------------------------------------
+
+
+def test_many_messages_are_processed_in_one_go(db: None) -> None:
+    stored = [inbound_store(raw=message(n), source="imap", mailbox=None).inbound for n in range(30)]
+    intake.inbound_process_many([row.pk for row in stored])
+    rows = InboundMessage.objects.order_by("id")
+    assert {row.state for row in rows} == {InboundState.PROCESSED}
+    assert {row.attempts for row in rows} == {1}
+    from deskside.tickets.models import Ticket
+
+    assert Ticket.objects.count() == 30
+    assert all(row.ticket_id is not None for row in rows)
+
+
+def test_a_failure_in_a_batch_quarantines_that_message_alone(
+    db: None, monkeypatch: pytest.MonkeyPatch, mailbox: Mailbox
+) -> None:
+    from deskside.mail.apply import apply_to_desk as real_apply
+
+    def fails_on_the_second(parsed: ParsedMail, inbound: InboundMessage) -> None:
+        real_apply(parsed, inbound)  # writes a ticket, which the savepoint must undo
+        if parsed.subject == "Test 2":
+            raise ValueError("halfway")
+
+    monkeypatch.setattr(intake, "apply_to_desk", fails_on_the_second)
+    stored = [inbound_store(raw=message(n), source="imap", mailbox=None).inbound for n in range(4)]
+    unreadable = inbound_store(raw=b"\r\n\r\n", source="imap", mailbox=None).inbound
+    intake.inbound_process_many([*(row.pk for row in stored), unreadable.pk])
+
+    states = dict(InboundMessage.objects.values_list("pk", "state"))
+    assert states[stored[2].pk] == InboundState.QUARANTINED
+    assert states[unreadable.pk] == InboundState.QUARANTINED
+    assert [states[row.pk] for row in (stored[0], stored[1], stored[3])] == [
+        InboundState.PROCESSED
+    ] * 3
+    failed = InboundMessage.objects.get(pk=stored[2].pk)
+    assert "halfway" in failed.error
+    assert failed.ticket_id is None
+    from deskside.tickets.models import Ticket
+
+    assert Ticket.objects.count() == 3  # the failed message's ticket was rolled back
+    assert not Ticket.objects.filter(subject="Test 2").exists()
+
+
+def test_messages_tried_before_are_processed_one_by_one(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stored = [inbound_store(raw=message(n), source="imap", mailbox=None).inbound for n in range(3)]
+    # The middle one was started before and never finished: maybe it killed the worker.
+    InboundMessage.objects.filter(pk=stored[1].pk).update(attempts=1)
+    alone: list[int] = []
+    real_process = intake.inbound_process
+
+    def spy(message_id: int) -> InboundMessage:
+        alone.append(message_id)
+        return real_process(message_id)
+
+    monkeypatch.setattr(intake, "inbound_process", spy)
+    intake.inbound_process_many([row.pk for row in stored])
+    assert alone == [stored[1].pk]
+    assert set(InboundMessage.objects.values_list("state", flat=True)) == {InboundState.PROCESSED}
+    assert InboundMessage.objects.get(pk=stored[1].pk).attempts == 2
+
+
+def test_a_lost_database_in_a_batch_leaves_the_messages_for_a_retry(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def database_gone(raw: bytes) -> ParsedMail:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(intake, "parse_message", database_gone)
+    stored = [inbound_store(raw=message(n), source="imap", mailbox=None).inbound for n in range(2)]
+    with pytest.raises(OperationalError):
+        intake.inbound_process_many([row.pk for row in stored])
+    assert set(InboundMessage.objects.values_list("state", flat=True)) == {InboundState.RECEIVED}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -76,3 +78,30 @@ def test_the_timeline_says_who_was_told(personas: Personas) -> None:
         new_value="Escalated to Lena Lead (team lead) after 30 minutes",
     )
     assert describe_event(event) == "Escalated to Lena Lead (team lead) after 30 minutes"
+
+
+def test_a_new_ladder_is_applied_to_tickets_already_open(
+    client: Client, personas: Personas, django_capture_on_commit_callbacks: Any
+) -> None:
+    from deskside.sla.models import TicketEscalation
+    from deskside.tickets import services
+    from deskside.tickets.models import Channel
+
+    ticket = services.ticket_create(
+        actor=personas.requester,
+        requester=personas.requester,
+        subject="Payroll down",
+        body="Nobody can run payroll.",
+        channel=Channel.PORTAL,
+        priority=1,
+    )
+    assert not TicketEscalation.objects.filter(ticket=ticket).exists()
+    client.force_login(personas.admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:sla_escalationrule_add"),
+            rule_form([{"position": "1", "after_minutes": "30", "notify_roles": '["team_lead"]'}]),
+        )
+    assert response.status_code == 302
+    row = TicketEscalation.objects.get(ticket=ticket)
+    assert row.next_step_at is not None
