@@ -115,6 +115,8 @@ INSTALLED_APPS = [
     "deskside.search",
     "deskside.mail",
     "deskside.sla",
+    "deskside.coach",
+    "deskside.knowledge",
     "deskside.portal",
     "deskside.api",
 ]

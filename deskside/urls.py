@@ -7,6 +7,7 @@ from django.urls import include, path
 
 from deskside.accounts import views as account_views
 from deskside.api.api import api
+from deskside.knowledge import urls as knowledge_urls
 from deskside.system import views as system_views
 from deskside.tickets.views import attachments as attachment_views
 
@@ -16,7 +17,9 @@ urlpatterns = [
     path("accounts/", include("deskside.accounts.urls")),
     path("console/mail/", include("deskside.mail.urls")),
     path("console/sla/", include("deskside.sla.urls")),
+    path("console/knowledge/", include(knowledge_urls.console_urls)),
     path("console/", include("deskside.tickets.urls")),
+    path("portal/help/", include(knowledge_urls.portal_urls)),
     path("portal/", include("deskside.portal.urls")),
     path(
         "attachments/<str:key>/", attachment_views.attachment_download, name="attachment_download"

@@ -26,13 +26,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from deskside.sla.businesstime import Schedule, add_business_minutes, business_minutes_between
 from deskside.sla.models import BusinessCalendar, Clock, SlaEvent, SlaPolicy, TicketSla
+from deskside.system.services import config_version, config_version_bump
 from deskside.tickets.models import StatusKind, Ticket
 
 logger = logging.getLogger(__name__)
@@ -44,9 +44,9 @@ RECOMPUTE_BATCH = 500
 
 
 # Every ticket change asks which policy applies; loading the policies with their calendars
-# is seven queries, so each process keeps them until any process reports an edit (a
-# version number in the shared cache, bumped by the signals in deskside/sla/signals.py).
-POLICY_VERSION_KEY = "sla:policies:version"
+# is seven queries, so each process keeps them until the configuration's version moves
+# (a row bumped in the same transaction as any edit, by deskside/sla/signals.py).
+CONFIG_NAME = "sla"
 _policy_cache: tuple[int, list[SlaPolicy]] | None = None
 _policy_cache_lock = threading.Lock()
 # Other per-process caches of SLA configuration (the escalation rules) register here to be
@@ -55,21 +55,18 @@ local_cache_clearers: list[Callable[[], None]] = []
 
 
 def configuration_version() -> int:
-    """The shared version of the SLA configuration; a per-process copy is valid while equal."""
-    return int(cache.get(POLICY_VERSION_KEY, 0))
+    """The version of the SLA configuration; a per-process copy is valid while equal."""
+    return config_version(CONFIG_NAME)
 
 
 def sla_policies_changed() -> None:
-    """Tell every process to reload the policies (called when policies or calendars change)."""
+    """Record an edit to policies, calendars or ladders (inside the edit's transaction)."""
     global _policy_cache
     with _policy_cache_lock:
         _policy_cache = None
     for clear in local_cache_clearers:
         clear()
-    try:
-        cache.incr(POLICY_VERSION_KEY)
-    except ValueError:
-        cache.set(POLICY_VERSION_KEY, 1, timeout=None)
+    config_version_bump(CONFIG_NAME)
 
 
 def active_policies() -> list[SlaPolicy]:

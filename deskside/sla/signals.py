@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from deskside.sla.models import (
@@ -30,10 +29,8 @@ WATCHED = (
 
 
 def _changed(**kwargs: Any) -> None:
-    # After commit: a process that reloads before the edit is visible would cache the old
-    # policies under the new version number. Also now, for this process's own next read.
+    # The version moves in the edit's own transaction: other processes see both together.
     sla_policies_changed()
-    transaction.on_commit(sla_policies_changed)
 
 
 def connect() -> None:

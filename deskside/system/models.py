@@ -14,3 +14,18 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} at {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ConfigVersion(models.Model):
+    """A counter per kind of configuration that processes cache (SLA policies, coach terms).
+
+    An edit bumps it in the same transaction, so every process sees the new number exactly
+    when it sees the edit, and a restored backup brings its own number with it. (A version
+    kept in the cache instead could outlive the data it described.)
+    """
+
+    name = models.CharField(max_length=50, primary_key=True)
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from deskside.system.models import Heartbeat
+from deskside.system.models import ConfigVersion, Heartbeat
 
 WORKER = "worker"
 
@@ -40,3 +41,17 @@ def database_update() -> int:
     pending = database_updates_pending()
     call_command("migrate", interactive=False, verbosity=0)
     return pending
+
+
+def config_version(name: str) -> int:
+    """The current version of one kind of cached configuration (0 before any edit)."""
+    found = ConfigVersion.objects.filter(name=name).values_list("version", flat=True).first()
+    return int(found or 0)
+
+
+def config_version_bump(name: str) -> None:
+    """Mark one kind of configuration as changed, inside the caller's transaction."""
+    with transaction.atomic():
+        updated = ConfigVersion.objects.filter(name=name).update(version=F("version") + 1)
+        if not updated:
+            ConfigVersion.objects.get_or_create(name=name, defaults={"version": 1})

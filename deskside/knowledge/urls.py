@@ -1,0 +1,25 @@
+"""Help article addresses: the portal's under /portal/help/, the console's under
+/console/knowledge/ (both included from deskside/urls.py)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from deskside.knowledge import views
+
+portal_patterns = [
+    path("", views.help_home, name="home"),
+    path("suggest", views.help_suggest, name="suggest"),
+    path("<slug:slug>/", views.help_article, name="article"),
+    path("<slug:slug>/feedback/", views.help_feedback, name="feedback"),
+]
+
+console_patterns = [
+    path("", views.console_list, name="list"),
+    path("new/", views.console_new, name="new"),
+    path("<int:pk>/edit/", views.console_edit, name="edit"),
+    path("<int:pk>/state/", views.console_state, name="state"),
+]
+
+portal_urls = (portal_patterns, "help")
+console_urls = (console_patterns, "knowledge")
