@@ -35,6 +35,8 @@ People
 Maintenance
   migrate        Apply database updates without starting the desk.
   reindex        Rebuild the search index (after a restore, or if search seems stale).
+  coachterms     Show the plain-language coach's dictionary; --sync adds terms new in
+                 this version (your own terms and changes are kept).
   help --all     List every other command (all of Django's commands work too).
 
 Run 'deskside COMMAND --help' for a command's options.
