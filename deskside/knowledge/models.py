@@ -79,6 +79,8 @@ class Article(models.Model):
     views = models.PositiveIntegerField(default=0, editable=False)
     helpful_yes = models.PositiveIntegerField(default=0, editable=False)
     helpful_no = models.PositiveIntegerField(default=0, editable=False)
+    # Requests not made because this article, suggested on the new-request form, solved it.
+    deflections = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-published_at", "-updated_at"]

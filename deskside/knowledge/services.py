@@ -184,6 +184,11 @@ def article_feedback_record(
     return feedback
 
 
+def article_deflection_record(*, article: Article) -> None:
+    """Count one request that was not needed because the article solved it, atomically."""
+    Article.objects.filter(pk=article.pk).update(deflections=F("deflections") + 1)
+
+
 def article_view_count(*, article: Article) -> None:
     """Count one reading, atomically, without touching ``updated_at`` or the index."""
     Article.objects.filter(pk=article.pk).update(views=F("views") + 1)

@@ -12,6 +12,7 @@ portal_patterns = [
     path("suggest", views.help_suggest, name="suggest"),
     path("<slug:slug>/", views.help_article, name="article"),
     path("<slug:slug>/feedback/", views.help_feedback, name="feedback"),
+    path("<slug:slug>/solved/", views.help_solved, name="solved"),
 ]
 
 console_patterns = [

@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -121,19 +121,76 @@ def help_feedback(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("help:article", slug=article.slug)
 
 
+# The new-request form sends what has been typed so far under these names.
+SUGGEST_FIELDS = ("subject", "description", "trying", "happened")
+# Words shorter than this are too common to suggest an article on their own.
+SUGGEST_WORD_MIN = 4
+SUGGEST_WORD_SEARCHES = 4
+
+
+def _suggest_queries(request: HttpRequest) -> list[str]:
+    """What to search for, most specific first.
+
+    ``q`` if given; otherwise the form's subject and description together, then the
+    subject alone, then a few of its longer words, since every search term must match.
+    """
+    query = _query(request)
+    if query:
+        return [query]
+    parts = [request.GET.get(name, "")[:MAX_QUERY_LENGTH].strip() for name in SUGGEST_FIELDS]
+    combined = " ".join(part for part in parts if part)[:MAX_QUERY_LENGTH].strip()
+    subject = parts[0]
+    words = [word for word in subject.split() if len(word) >= SUGGEST_WORD_MIN]
+    candidates = [combined, subject, *words[:SUGGEST_WORD_SEARCHES]]
+    return list(dict.fromkeys(candidate for candidate in candidates if candidate))
+
+
+def _portal_hits(user: User, query: str, limit: int) -> list[Any]:
+    return [
+        hit
+        for hit in search_articles(user, query, limit * 4)
+        if hit.article.state == ArticleState.PUBLISHED
+        and hit.article.visibility == Visibility.PUBLIC
+    ][:limit]
+
+
 @portal_required
 @require_GET
 def help_suggest(request: HttpRequest) -> HttpResponse:
     """Up to five matching articles as an HTML fragment, for htmx while someone types."""
     user = _user(request)
-    query = _query(request)
-    hits = [
-        hit
-        for hit in search_articles(user, query, SUGGEST_LIMIT * 4)
-        if hit.article.state == ArticleState.PUBLISHED
-        and hit.article.visibility == Visibility.PUBLIC
-    ][:SUGGEST_LIMIT]
-    return render(request, "knowledge/_suggestions.html", {"hits": hits, "query": query})
+    queries = _suggest_queries(request)
+    hits: list[Any] = []
+    seen: set[int] = set()
+    for query in queries:
+        for hit in _portal_hits(user, query, SUGGEST_LIMIT):
+            if hit.article.pk not in seen and len(hits) < SUGGEST_LIMIT:
+                seen.add(hit.article.pk)
+                hits.append(hit)
+        if len(hits) >= SUGGEST_LIMIT:
+            break
+    return render(
+        request,
+        "knowledge/_suggestions.html",
+        {"hits": hits, "query": queries[0] if queries else ""},
+    )
+
+
+@portal_required
+@require_http_methods(["GET", "POST"])
+def help_solved(request: HttpRequest, slug: str) -> HttpResponse:
+    """The "This solved it" button: count a request that did not need to be made, and say thanks.
+
+    A GET only shows the confirming button, so following a link never counts anything.
+    """
+    user = _user(request)
+    article = selectors.article_get(user, slug)
+    if article.state != ArticleState.PUBLISHED or article.visibility != Visibility.PUBLIC:
+        raise Http404
+    if request.method == "POST":
+        services.article_deflection_record(article=article)
+        return render(request, "knowledge/help_solved.html", {"article": article, "done": True})
+    return render(request, "knowledge/help_solved.html", {"article": article, "done": False})
 
 
 @console_required
