@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from deskside.mail.html import sanitise_html
 from deskside.mail.parsing import (
     ParsedMail,
     UnparseableMessage,
     decode_bytes,
     extract_message_id,
     parse_message,
-    sanitise_html,
     trim_text,
 )
 

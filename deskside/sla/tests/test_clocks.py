@@ -6,13 +6,11 @@ calendar is Monday to Friday, 09:00 to 17:00, in London.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from deskside.accounts.models import User
 from deskside.sla.models import (
@@ -22,46 +20,19 @@ from deskside.sla.models import (
     SlaEvent,
     SlaPolicy,
     TicketSla,
-    WorkingPeriod,
 )
 from deskside.sla.services import at_risk_filter, sla_recompute, sla_sweep
+from deskside.sla.tests.clock import (
+    ControlledClock,
+    calendar_fixture,  # noqa: F401  (a fixture)
+    clock_fixture,  # noqa: F401  (a fixture)
+    london,
+)
 from deskside.testing import Personas
 from deskside.tickets import services
 from deskside.tickets.models import Channel, Status, StatusKind, Ticket
 
 pytestmark = pytest.mark.django_db
-
-LONDON = ZoneInfo("Europe/London")
-
-
-def london(day: int, hour: int, minute: int = 0) -> datetime:
-    """An instant in December 2026 (the 7th is a Monday), London time, as UTC."""
-    return datetime(2026, 12, day, hour, minute, tzinfo=LONDON).astimezone(UTC)
-
-
-class ControlledClock:
-    def __init__(self) -> None:
-        self.now = london(7, 10)
-
-    def set(self, value: datetime) -> None:
-        self.now = value
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> ControlledClock:
-    controlled = ControlledClock()
-    monkeypatch.setattr(timezone, "now", lambda: controlled.now)
-    return controlled
-
-
-@pytest.fixture
-def calendar(db: None) -> BusinessCalendar:
-    office = BusinessCalendar.objects.create(name="Office hours", timezone="Europe/London")
-    for weekday in range(5):
-        WorkingPeriod.objects.create(
-            calendar=office, weekday=weekday, start_time=time(9), end_time=time(17)
-        )
-    return office
 
 
 @pytest.fixture

@@ -10,15 +10,12 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime, time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client, override_settings
-from django.utils import timezone
 
 from deskside.accounts.models import User
 from deskside.mail.models import OutboundKind, OutboundMail
@@ -33,48 +30,23 @@ from deskside.sla.models import (
     SlaPolicy,
     TicketEscalation,
     WebhookState,
-    WorkingPeriod,
 )
 from deskside.sla.services import sla_sweep
 from deskside.sla.tasks import sla_sweep_task
+from deskside.sla.tests.clock import (
+    ControlledClock,
+    calendar_fixture,  # noqa: F401  (a fixture)
+    clock_fixture,  # noqa: F401  (a fixture)
+    london,
+)
 from deskside.testing import Personas
 from deskside.tickets import services
 from deskside.tickets.models import Category, Channel, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
 
-LONDON = ZoneInfo("Europe/London")
 BASE_URL = "https://help.example.com"
 Commit = Callable[..., AbstractContextManager[Any]]
-
-
-def london(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 12, day, hour, minute, tzinfo=LONDON).astimezone(UTC)
-
-
-class ControlledClock:
-    def __init__(self) -> None:
-        self.now = london(7, 10)
-
-    def set(self, value: datetime) -> None:
-        self.now = value
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> ControlledClock:
-    controlled = ControlledClock()
-    monkeypatch.setattr(timezone, "now", lambda: controlled.now)
-    return controlled
-
-
-@pytest.fixture
-def calendar(db: None) -> BusinessCalendar:
-    office = BusinessCalendar.objects.create(name="Office hours", timezone="Europe/London")
-    for weekday in range(5):
-        WorkingPeriod.objects.create(
-            calendar=office, weekday=weekday, start_time=time(9), end_time=time(17)
-        )
-    return office
 
 
 @pytest.fixture
