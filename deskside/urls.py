@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/", include("deskside.accounts.urls")),
     path("console/mail/", include("deskside.mail.urls")),
     path("console/sla/", include("deskside.sla.urls")),
+    path("console/coach/", include("deskside.coach.urls")),
     path("console/knowledge/", include(knowledge_urls.console_urls)),
     path("console/", include("deskside.tickets.urls")),
     path("portal/help/", include(knowledge_urls.portal_urls)),

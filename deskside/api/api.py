@@ -29,6 +29,7 @@ from deskside.api.errors import (
     not_found_response,
 )
 from deskside.coach.api import router as coach_router
+from deskside.knowledge.api import router as knowledge_router
 from deskside.search.api import router as search_router
 from deskside.sla.api import router as sla_router
 from deskside.tickets.api import router as tickets_router
@@ -132,3 +133,4 @@ api.add_router("", tickets_router)
 api.add_router("", search_router)
 api.add_router("", sla_router)
 api.add_router("", coach_router)
+api.add_router("", knowledge_router)

@@ -114,7 +114,7 @@ def _issue_out(issue: Issue) -> IssueOut:
     )
 
 
-def _report_out(report: Report) -> AnalyzeOut:
+def report_out(report: Report) -> AnalyzeOut:
     return AnalyzeOut(
         issues=[_issue_out(issue) for issue in report.issues],
         grade=report.grade,
@@ -139,4 +139,4 @@ def coach_analyze_endpoint(request: HttpRequest, payload: AnalyzeIn) -> AnalyzeO
         context=payload.context,
         reader_name=payload.reader_name,
     )
-    return _report_out(report)
+    return report_out(report)

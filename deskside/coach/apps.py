@@ -11,6 +11,9 @@ class CoachConfig(AppConfig):
     verbose_name = "Plain-language coach"
 
     def ready(self) -> None:
-        from deskside.coach import signals
+        from deskside.coach import (
+            policies,  # noqa: F401  (registers with the gate)
+            signals,
+        )
 
         signals.connect()

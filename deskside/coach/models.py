@@ -117,3 +117,36 @@ class Term(models.Model):
             severity=self.severity,
             tags=tuple(str(t) for t in self.tags or ()),
         )
+
+
+class SentReading(models.Model):
+    """How plain one reply the requester received was, recorded as it was sent.
+
+    Every public reply written by IT staff (console, API or email) gets one row, so the
+    coach's report can show each team's average reading grade. ``applied`` counts the
+    coach's suggestions the writer applied in the composer before sending, and
+    ``warnings`` the ones still in the text when it went; together they give how often
+    suggestions are accepted.
+    """
+
+    message = models.OneToOneField(
+        "tickets.Message", on_delete=models.CASCADE, related_name="reading"
+    )
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sent_at = models.DateTimeField(db_index=True)
+    grade = models.FloatField(null=True, blank=True)
+    words = models.PositiveIntegerField(default=0)
+    warnings = models.PositiveIntegerField(default=0)
+    applied = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        indexes = [models.Index(fields=["team", "sent_at"], name="coach_reading_team_sent")]
+
+    def __str__(self) -> str:
+        return f"reading of message {self.message_id}"

@@ -21,8 +21,9 @@ from django.utils.translation import gettext_lazy
 
 from deskside.coach.analysis import Report, analyze
 from deskside.coach.dictionary import Dictionary, load_raw, validate_entries
-from deskside.coach.models import Term, TermSource
+from deskside.coach.models import SentReading, Term, TermSource
 from deskside.system.services import config_version, config_version_bump
+from deskside.tickets.models import Message, MessageKind, Ticket
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
@@ -220,3 +221,71 @@ def _plain_problem(message: str, item: Mapping[str, Any]) -> tuple[str, str]:
             "Use another spelling, or switch that term off first."
         ) % {"where": where, "spelling": spelling, "owner": owner_term or owner}
     return "__all__", message
+
+
+# --- Replies as their readers get them --------------------------------------------------------
+
+# The most of the earlier conversation read for context: enough for months of replies.
+CONTEXT_MAX_CHARS = 100_000
+
+
+def ticket_reader_context(ticket: Ticket, *, before_id: int | None = None) -> tuple[str, str]:
+    """What the requester of ``ticket`` has already read or written, and their name.
+
+    Terms in the subject, the requester's own messages and earlier replies count as known, so the
+    coach does not ask for them to be explained again. Internal notes are left out: the
+    requester never saw them. ``before_id`` stops at that message (for a reply that has
+    already been saved).
+    """
+    messages = Message.objects.filter(ticket=ticket, kind=MessageKind.PUBLIC)
+    if before_id is not None:
+        messages = messages.filter(id__lt=before_id)
+    parts: list[str] = []
+    size = 0
+    for body in messages.order_by("-id").values_list("body", flat=True).iterator():
+        parts.append(body)
+        size += len(body)
+        if size >= CONTEXT_MAX_CHARS:
+            break
+    # The subject too: the requester wrote it, or read it in every email about the ticket.
+    parts.append(ticket.subject)
+    parts.reverse()
+    context = "\n\n".join(parts)[-CONTEXT_MAX_CHARS:]
+    return context, ticket.requester.first_name if ticket.requester_id else ""
+
+
+def reading_record(*, message: Message) -> SentReading | None:
+    """Note how plain a public reply by IT staff was as it was sent (in its transaction).
+
+    Called by the ticket services for every public message. The requester's own
+    messages, notes and automatic messages without an author are not recorded.
+    """
+    author = message.author
+    if message.kind != MessageKind.PUBLIC or author is None or not author.uses_console:
+        return None
+    ticket = message.ticket
+    if author.pk == ticket.requester_id:
+        return None
+    context, reader = ticket_reader_context(ticket, before_id=message.pk)
+    report = coach_analyze(message.body, context=context, reader_name=reader)
+    warnings = sum(1 for issue in report.issues if issue.severity == "warning")
+    return SentReading.objects.create(
+        message=message,
+        team_id=ticket.team_id,
+        author=author,
+        sent_at=message.created_at,
+        grade=report.grade,
+        words=report.words,
+        warnings=warnings,
+    )
+
+
+# The most suggestions one reply can be credited with; the composer reports the count.
+APPLIED_MAX = 50
+
+
+def reading_suggestions_applied(*, message: Message, applied: int) -> None:
+    """Record how many coach suggestions the writer applied before sending ``message``."""
+    applied = max(0, min(int(applied), APPLIED_MAX))
+    if applied:
+        SentReading.objects.filter(message=message).update(applied=applied)

@@ -20,7 +20,7 @@ class ArticleForm(forms.Form):
     )
     body = forms.CharField(
         label=_("Text"),
-        widget=forms.Textarea(attrs={"rows": 16}),
+        widget=forms.Textarea(attrs={"rows": 16, "data-coach": "article"}),
         help_text=_("Markdown: **bold**, *italic*, lists with -, links as [words](https://...)."),
     )
     category = forms.ModelChoiceField(

@@ -122,9 +122,54 @@ class ArticleFeedback(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # One answer per person: answering again replaces the earlier answer (see
+            # services.article_feedback_record). Feedback whose author was deleted keeps
+            # counting, so rows without a person are not limited.
+            models.UniqueConstraint(
+                fields=["article", "user"],
+                condition=models.Q(user__isnull=False),
+                name="knowledge_feedback_one_per_person",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{'yes' if self.helpful else 'no'} on {self.article_id}"
+
+
+class TicketArticle(models.Model):
+    """A help article that answered a ticket, or (``source``) one that was drafted from it.
+
+    An article's "helped N tickets" is the number of these rows. A ticket has at most one
+    source article, so "Turn into a help article" never drafts the same answer twice.
+    """
+
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.CASCADE, related_name="article_links"
+    )
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="ticket_links")
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    linked_at = models.DateTimeField(default=timezone.now)
+    source = models.BooleanField(
+        default=False, help_text=_("The article was drafted from this ticket's resolution.")
+    )
+
+    class Meta:
+        ordering = ["linked_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "article"], name="knowledge_ticket_article"),
+            models.UniqueConstraint(
+                fields=["ticket"],
+                condition=models.Q(source=True),
+                name="knowledge_one_source_article_per_ticket",
+            ),
+        ]
+        indexes = [models.Index(fields=["article", "ticket"], name="knowledge_article_tickets")]
+
+    def __str__(self) -> str:
+        return f"article {self.article_id} on #{self.ticket_id}"
 
 
 class ArticleDocument(models.Model):

@@ -1,7 +1,9 @@
 """Who may see and change help articles (registered in the permission gate).
 
 Requesters see published articles written for everyone; desk staff see every article,
-drafts and internal ones included, and may change them.
+drafts and internal ones included, and may change them. A ticket's links to articles are
+seen by whoever sees both the ticket and the article, and changed by whoever may change
+the ticket.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from deskside.accounts import permissions
 from deskside.accounts.models import User
 from deskside.accounts.permissions import Policy, register
 from deskside.knowledge.models import (
@@ -18,8 +21,15 @@ from deskside.knowledge.models import (
     ArticleFeedback,
     ArticleRevision,
     ArticleState,
+    TicketArticle,
     Visibility,
 )
+from deskside.tickets.policies import ticket_filter
+
+
+def may_write_articles(user: User | None) -> bool:
+    """Whether ``user`` may write new articles (and change existing ones): desk staff."""
+    return user is not None and user.is_active and user.uses_console
 
 
 @register(Article)
@@ -30,7 +40,7 @@ class ArticlePolicy(Policy):
         return queryset.filter(state=ArticleState.PUBLISHED, visibility=Visibility.PUBLIC)
 
     def may_change(self, user: User, obj: Any) -> bool:
-        return user.uses_console
+        return may_write_articles(user)
 
 
 @register(ArticleCategory)
@@ -60,3 +70,16 @@ class ArticleRevisionPolicy(_StaffOnly):
 @register(ArticleFeedback)
 class ArticleFeedbackPolicy(_StaffOnly):
     """Readers' comments go to staff; a requester never sees anyone's feedback."""
+
+
+@register(TicketArticle)
+class TicketArticlePolicy(Policy):
+    """A link is seen with its ticket, and only if its article can be seen too, so a
+    requester never learns the title of an internal article or a draft."""
+
+    def visible(self, user: User, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        articles = permissions.visible(user, Article).values("pk")
+        return queryset.filter(ticket_filter(user, "ticket__"), article__in=articles)
+
+    def may_change(self, user: User, obj: Any) -> bool:
+        return permissions.can_change(user, obj.ticket)

@@ -9,13 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.http import Http404
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from deskside.accounts import permissions
 from deskside.accounts.models import User
 from deskside.knowledge.models import (
     Article,
@@ -23,12 +25,16 @@ from deskside.knowledge.models import (
     ArticleFeedback,
     ArticleRevision,
     ArticleState,
+    TicketArticle,
     Visibility,
 )
+from deskside.knowledge.policies import may_write_articles
 from deskside.knowledge.search import article_queue_reindex
 from deskside.lib.markdown import render_markdown
+from deskside.tickets.models import StatusKind, Ticket
 
 COMMENT_MAX = 2000
+TITLE_MAX = 200  # Article.title
 TAG_MAX = 60
 
 
@@ -171,15 +177,36 @@ def article_unpublish(*, article: Article, actor: User | None) -> Article:
 def article_feedback_record(
     *, article: Article, user: User | None, helpful: bool, comment: str = ""
 ) -> ArticleFeedback:
-    """Count a reader's "Was this helpful?" answer.
+    """Count a reader's "Was this helpful?" answer; a person's new answer replaces their last.
 
-    A comment reaches the article's owner through the "Feedback on your articles" list
-    in the console's knowledge base page.
+    Answering again moves the person's one vote (the counters change with ``F()`` in this
+    transaction, so it is never counted twice) and replaces their comment, unless the new
+    answer comes without one. A comment reaches the article's owner through the "Feedback
+    on your articles" list in the console's knowledge base page.
     """
-    feedback = ArticleFeedback.objects.create(
-        article=article, user=user, helpful=helpful, comment=comment.strip()[:COMMENT_MAX]
-    )
+    comment = comment.strip()[:COMMENT_MAX]
     counter = "helpful_yes" if helpful else "helpful_no"
+    if user is not None:
+        # Locking the article makes two quick answers from one person take turns, so the
+        # second finds the first instead of tripping the one-answer-per-person constraint.
+        Article.objects.select_for_update().filter(pk=article.pk).values_list("pk").first()
+        earlier = (
+            ArticleFeedback.objects.select_for_update().filter(article=article, user=user).first()
+        )
+        if earlier is not None:
+            if earlier.helpful != helpful:
+                was = "helpful_yes" if earlier.helpful else "helpful_no"
+                Article.objects.filter(pk=article.pk).update(
+                    **{was: F(was) - 1, counter: F(counter) + 1}
+                )
+            earlier.helpful = helpful
+            earlier.comment = comment or earlier.comment
+            earlier.created_at = timezone.now()
+            earlier.save(update_fields=["helpful", "comment", "created_at"])
+            return earlier
+    feedback = ArticleFeedback.objects.create(
+        article=article, user=user, helpful=helpful, comment=comment
+    )
     Article.objects.filter(pk=article.pk).update(**{counter: F(counter) + 1})
     return feedback
 
@@ -192,3 +219,129 @@ def article_deflection_record(*, article: Article) -> None:
 def article_view_count(*, article: Article) -> None:
     """Count one reading, atomically, without touching ``updated_at`` or the index."""
     Article.objects.filter(pk=article.pk).update(views=F("views") + 1)
+
+
+# --- Articles and the tickets they helped ---------------------------------------------------
+
+
+def _require_ticket_change(actor: User, ticket: Ticket) -> None:
+    # 404 for a ticket the actor may not see, 403 for one they see but may not change.
+    permissions.require_change(actor, ticket)
+
+
+def _require_article_view(actor: User, article: Article) -> None:
+    if not permissions.can_view(actor, article):
+        raise Http404
+
+
+@transaction.atomic
+def ticket_article_link(
+    *, ticket: Ticket, article: Article, actor: User, source: bool = False
+) -> TicketArticle:
+    """Record that ``article`` helped with ``ticket``. Linking again changes nothing.
+
+    The actor must be able to change the ticket and to see the article. ``source`` marks
+    the article drafted from this ticket; a ticket has at most one.
+    """
+    _require_ticket_change(actor, ticket)
+    _require_article_view(actor, article)
+    if (
+        source
+        and TicketArticle.objects.filter(ticket=ticket, source=True)
+        .exclude(article=article)
+        .exists()
+    ):
+        raise ValidationError(
+            _("An article has already been drafted from this ticket."), code="has_source"
+        )
+    link, _created = TicketArticle.objects.get_or_create(
+        ticket=ticket,
+        article=article,
+        defaults={"linked_by": actor, "linked_at": timezone.now(), "source": source},
+    )
+    if source and not link.source:
+        link.source = True
+        link.save(update_fields=["source"])
+    return link
+
+
+@transaction.atomic
+def ticket_article_unlink(*, ticket: Ticket, article: Article, actor: User) -> bool:
+    """Remove the article from the ticket's list. Returns False if it was not linked."""
+    _require_ticket_change(actor, ticket)
+    deleted, _rows = (
+        permissions.visible(actor, TicketArticle).filter(ticket=ticket, article=article).delete()
+    )
+    return deleted > 0
+
+
+def _ids(values: Iterable[object]) -> list[int]:
+    found: list[int] = []
+    for value in values:
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            continue
+        if number > 0 and number not in found:
+            found.append(number)
+    return found
+
+
+@transaction.atomic
+def ticket_articles_link_many(
+    *, ticket: Ticket, article_ids: Iterable[object], actor: User
+) -> list[TicketArticle]:
+    """Link every article in ``article_ids`` (numbers, or text holding them) to ``ticket``.
+
+    For a reply that used articles: ids that are not numbers, do not exist or name an
+    article the actor may not see are skipped without a word, since the reply itself must
+    still be sent. The actor must be able to change the ticket (404/403 otherwise).
+    """
+    _require_ticket_change(actor, ticket)
+    ids = _ids(article_ids)
+    if not ids:
+        return []
+    articles = permissions.visible(actor, Article).in_bulk(ids)
+    return [
+        ticket_article_link(ticket=ticket, article=articles[pk], actor=actor)
+        for pk in ids
+        if pk in articles
+    ]
+
+
+DONE_KINDS = frozenset({StatusKind.RESOLVED, StatusKind.CLOSED})
+
+
+@transaction.atomic
+def article_from_ticket(*, ticket: Ticket, actor: User) -> tuple[Article, bool]:
+    """Draft a help article from a resolved ticket's resolution note.
+
+    The draft is public (once published), owned by ``actor``, titled with the ticket's
+    subject and linked to the ticket as its source. If an article was already drafted
+    from the ticket, that one is returned instead: ``(article, created)``.
+    """
+    _require_ticket_change(actor, ticket)
+    if not may_write_articles(actor):
+        raise PermissionDenied(_("Only the IT team can write help articles."))
+    # Locked, so two clicks on the button cannot draft two articles.
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    existing = (
+        TicketArticle.objects.filter(ticket=ticket, source=True).select_related("article").first()
+    )
+    if existing is not None:
+        return existing.article, False
+    if ticket.status_kind not in DONE_KINDS:
+        raise ValidationError(
+            _("Resolve the ticket first: the article is drafted from its resolution note.")
+        )
+    if not ticket.resolution_note.strip():
+        raise ValidationError(_("This ticket has no resolution note to turn into an article."))
+    article = article_create(
+        actor=actor,
+        title=ticket.subject[:TITLE_MAX],
+        body=ticket.resolution_note,
+        visibility=Visibility.PUBLIC,
+        owner=actor,
+    )
+    ticket_article_link(ticket=ticket, article=article, actor=actor, source=True)
+    return article, True

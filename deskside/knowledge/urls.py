@@ -20,6 +20,11 @@ console_patterns = [
     path("new/", views.console_new, name="new"),
     path("<int:pk>/edit/", views.console_edit, name="edit"),
     path("<int:pk>/state/", views.console_state, name="state"),
+    path("pick", views.pick, name="pick"),
+    path("tickets/<int:pk>/search", views.ticket_search, name="ticket_search"),
+    path("tickets/<int:pk>/link/", views.ticket_link, name="ticket_link"),
+    path("tickets/<int:pk>/unlink/", views.ticket_unlink, name="ticket_unlink"),
+    path("tickets/<int:pk>/article/", views.from_ticket, name="from_ticket"),
 ]
 
 portal_urls = (portal_patterns, "help")

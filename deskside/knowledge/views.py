@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,9 +26,13 @@ from deskside.knowledge.forms import ArticleForm
 from deskside.knowledge.models import Article, ArticleState, Visibility
 from deskside.knowledge.search import MAX_RESULTS, search_articles
 from deskside.search.query import MAX_QUERY_LENGTH
+from deskside.tickets import selectors as ticket_selectors
+from deskside.tickets.models import Ticket
 
 PAGE_SIZE = 20
 SUGGEST_LIMIT = 5
+# Articles offered by the ticket page's search and the reply box's picker.
+PICK_LIMIT = 8
 
 
 def _user(request: HttpRequest) -> User:
@@ -95,10 +100,16 @@ def help_article(request: HttpRequest, slug: str) -> HttpResponse:
     article = selectors.article_get(user, slug)
     services.article_view_count(article=article)
     article.views += 1  # shown including this reading; the database was updated with F()
+    if user.uses_console:
+        selectors.attach_helped_counts([article])
     return render(
         request,
         "knowledge/help_article.html",
-        {"article": article, "staff": user.uses_console},
+        {
+            "article": article,
+            "staff": user.uses_console,
+            "my_feedback": selectors.article_feedback_of(user, article),
+        },
     )
 
 
@@ -111,47 +122,31 @@ def help_feedback(request: HttpRequest, slug: str) -> HttpResponse:
     if answer not in ("yes", "no"):
         messages.error(request, _("Please choose Yes or No."))
         return redirect("help:article", slug=article.slug)
+    answered_before = selectors.article_feedback_of(user, article) is not None
     services.article_feedback_record(
         article=article,
         user=user,
         helpful=answer == "yes",
         comment=request.POST.get("comment", ""),
     )
-    messages.success(request, _("Thank you for telling us. It helps us improve our articles."))
+    if answered_before:
+        messages.success(request, _("Thank you. Your new answer replaces your earlier one."))
+    else:
+        messages.success(request, _("Thank you for telling us. It helps us improve our articles."))
     return redirect("help:article", slug=article.slug)
 
 
 # The new-request form sends what has been typed so far under these names.
 SUGGEST_FIELDS = ("subject", "description", "trying", "happened")
-# Words shorter than this are too common to suggest an article on their own.
-SUGGEST_WORD_MIN = 4
-SUGGEST_WORD_SEARCHES = 4
 
 
 def _suggest_queries(request: HttpRequest) -> list[str]:
-    """What to search for, most specific first.
-
-    ``q`` if given; otherwise the form's subject and description together, then the
-    subject alone, then a few of its longer words, since every search term must match.
-    """
+    """What to search for: ``q`` if given, else what the new-request form holds so far."""
     query = _query(request)
     if query:
         return [query]
-    parts = [request.GET.get(name, "")[:MAX_QUERY_LENGTH].strip() for name in SUGGEST_FIELDS]
-    combined = " ".join(part for part in parts if part)[:MAX_QUERY_LENGTH].strip()
-    subject = parts[0]
-    words = [word for word in subject.split() if len(word) >= SUGGEST_WORD_MIN]
-    candidates = [combined, subject, *words[:SUGGEST_WORD_SEARCHES]]
-    return list(dict.fromkeys(candidate for candidate in candidates if candidate))
-
-
-def _portal_hits(user: User, query: str, limit: int) -> list[Any]:
-    return [
-        hit
-        for hit in search_articles(user, query, limit * 4)
-        if hit.article.state == ArticleState.PUBLISHED
-        and hit.article.visibility == Visibility.PUBLIC
-    ][:limit]
+    subject, *more = (request.GET.get(name, "") for name in SUGGEST_FIELDS)
+    return selectors.suggestion_queries(subject, *more)
 
 
 @portal_required
@@ -160,15 +155,7 @@ def help_suggest(request: HttpRequest) -> HttpResponse:
     """Up to five matching articles as an HTML fragment, for htmx while someone types."""
     user = _user(request)
     queries = _suggest_queries(request)
-    hits: list[Any] = []
-    seen: set[int] = set()
-    for query in queries:
-        for hit in _portal_hits(user, query, SUGGEST_LIMIT):
-            if hit.article.pk not in seen and len(hits) < SUGGEST_LIMIT:
-                seen.add(hit.article.pk)
-                hits.append(hit)
-        if len(hits) >= SUGGEST_LIMIT:
-            break
+    hits = selectors.articles_suggested(user, queries, SUGGEST_LIMIT)
     return render(
         request,
         "knowledge/_suggestions.html",
@@ -200,7 +187,11 @@ def console_list(request: HttpRequest) -> HttpResponse:
     query = _query(request)
     state = request.GET.get("state", "")
     visibility = request.GET.get("visibility", "")
-    if query:
+    due = request.GET.get("due", "")
+    if due not in (selectors.DUE_MINE, selectors.DUE_ALL):
+        due = ""
+    review_scope = due or selectors.review_scope_default(user)
+    if query and not due:
         hits = search_articles(user, query, MAX_RESULTS)
         items: Any = [
             hit
@@ -209,14 +200,26 @@ def console_list(request: HttpRequest) -> HttpResponse:
             and (visibility not in Visibility.values or hit.article.visibility == visibility)
         ]
     else:
-        items = selectors.console_articles(user, state=state, visibility=visibility)
-    context = _page_context(request, items, {"q": query, "state": state, "visibility": visibility})
+        query = "" if due else query
+        items = selectors.console_articles(user, state=state, visibility=visibility, due=due)
+    context = _page_context(
+        request, items, {"q": query, "state": state, "visibility": visibility, "due": due}
+    )
+    searching = bool(query)
+    selectors.attach_helped_counts(
+        item.article if searching else item for item in context["page"].object_list
+    )
     context.update(
         {
             "query": query,
-            "searching": bool(query),
+            "searching": searching,
             "state": state,
             "visibility": visibility,
+            "due": due,
+            "review_scope": review_scope,
+            "review_count": selectors.review_count(user, review_scope),
+            "DUE_MINE": selectors.DUE_MINE,
+            "DUE_ALL": selectors.DUE_ALL,
             "states": ArticleState.choices,
             "visibilities": Visibility.choices,
             "feedback": selectors.feedback_for_owner(user),
@@ -278,6 +281,7 @@ def console_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("knowledge:edit", pk=article.pk)
     else:
         form = ArticleForm.for_article(article)
+    selectors.attach_helped_counts([article])
     return render(
         request,
         "knowledge/console_edit.html",
@@ -285,6 +289,7 @@ def console_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "article": article,
             "revisions": selectors.article_revisions(user, article).select_related("editor"),
+            "source_tickets": selectors.article_source_tickets(user, article),
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -310,3 +315,129 @@ def console_state(request: HttpRequest, pk: int) -> HttpResponse:
         change(article=article, actor=user)
         messages.success(request, str(done))
     return redirect("knowledge:edit", pk=article.pk)
+
+
+# --- Articles on the console's ticket page ---------------------------------------------------
+
+
+def _ticket_articles_url(ticket: Ticket) -> str:
+    return reverse("tickets:ticket", kwargs={"pk": ticket.pk}) + "#articles"
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+@console_required
+@require_GET
+def ticket_search(request: HttpRequest, pk: int) -> HttpResponse:
+    """Articles to link to the ticket: a fragment for htmx, or a page of its own without JS."""
+    user = _user(request)
+    ticket = ticket_selectors.ticket_get(user, pk)
+    query = _query(request)
+    panel = selectors.ticket_kb_panel(user, ticket)
+    context = {
+        "ticket": ticket,
+        "query": query,
+        "hits": selectors.article_hits_for_staff(user, query, PICK_LIMIT) if query else [],
+        "linked": {link.article_id for link in panel.links} if panel else set(),
+        "can_change": bool(panel and panel.can_change),
+    }
+    if _is_htmx(request):
+        return render(request, "knowledge/_ticket_search_results.html", context)
+    return render(request, "knowledge/ticket_search.html", context)
+
+
+@console_required
+@require_POST
+def ticket_link(request: HttpRequest, pk: int) -> HttpResponse:
+    """Link the article named by ``article`` (its number, address or link) to the ticket."""
+    user = _user(request)
+    ticket = ticket_selectors.ticket_get(user, pk)
+    named = request.POST.get("article", "").strip()
+    article = selectors.article_find(user, named)
+    if article is None:
+        messages.error(
+            request,
+            _(
+                "No article matches “%(text)s”. Type the article's number, or search for it "
+                "by words."
+            )
+            % {"text": named[:100]},
+        )
+    else:
+        services.ticket_article_link(ticket=ticket, article=article, actor=user)
+        messages.success(
+            request, _("“%(title)s” is linked to this ticket.") % {"title": article.title}
+        )
+    return redirect(_ticket_articles_url(ticket))
+
+
+@console_required
+@require_POST
+def ticket_unlink(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    ticket = ticket_selectors.ticket_get(user, pk)
+    article_id = _int_or_none(request.POST.get("article"))
+    article = selectors.articles_for(user).filter(pk=article_id).first() if article_id else None
+    if article is not None and services.ticket_article_unlink(
+        ticket=ticket, article=article, actor=user
+    ):
+        messages.success(
+            request, _("“%(title)s” is no longer linked to this ticket.") % {"title": article.title}
+        )
+    else:
+        messages.error(request, _("That article was not linked to this ticket."))
+    return redirect(_ticket_articles_url(ticket))
+
+
+@console_required
+@require_POST
+def from_ticket(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Turn into a help article": draft an article from the ticket's resolution note."""
+    user = _user(request)
+    ticket = ticket_selectors.ticket_get(user, pk)
+    try:
+        article, created = services.article_from_ticket(ticket=ticket, actor=user)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect(reverse("tickets:ticket", kwargs={"pk": ticket.pk}) + "#resolve")
+    if created:
+        messages.success(
+            request,
+            _(
+                "A draft article is ready, made from the resolution. Check the words make "
+                "sense to someone who never saw the ticket, then publish it."
+            ),
+        )
+    else:
+        messages.info(request, _("An article was already drafted from this ticket. Here it is."))
+    return redirect("knowledge:edit", pk=article.pk)
+
+
+# --- The reply box's article picker ----------------------------------------------------------
+
+
+@console_required
+@require_GET
+def pick(request: HttpRequest) -> HttpResponse:
+    """Articles to insert into a reply, as an HTML fragment (the composer's script asks).
+
+    Only articles a requester can open (published, for everyone) offer a link; any other
+    may be inserted as text, and says who can read it.
+    """
+    user = _user(request)
+    query = _query(request)
+    hits = selectors.article_hits_for_staff(user, query, PICK_LIMIT) if query else []
+    items = [
+        {
+            "article": hit.article,
+            "title_html": hit.title_html,
+            "url": selectors.article_portal_url(hit.article),
+            "linkable": hit.article.state == ArticleState.PUBLISHED
+            and hit.article.visibility == Visibility.PUBLIC,
+        }
+        for hit in hits
+    ]
+    return render(request, "knowledge/_pick_results.html", {"query": query, "items": items})

@@ -31,6 +31,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from deskside.accounts.models import EmailAddress, User
+from deskside.knowledge import selectors as knowledge_selectors
 from deskside.lib import ratelimit
 from deskside.mail.models import OutboundKind, OutboundMail, OutboundState, SuppressedReason
 from deskside.mail.outbound import outbound_record
@@ -55,6 +56,10 @@ AUTO_MAIL_SCOPE = "mail-auto"
 AUTO_MAIL_WINDOW_SECONDS = 3600
 # Agents' mail links to the console; everyone else's to the portal.
 _AGENT_KINDS = frozenset({OutboundKind.ASSIGNMENT, OutboundKind.NEW_REPLY_FOR_AGENT})
+# The acknowledgement suggests up to this many help articles, found with the subject and
+# the start of the first message.
+SUGGESTED_ARTICLES = 3
+SUGGEST_FROM_FIRST_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,40 @@ def _latest_answer(ticket: Ticket) -> Message | None:
     )
 
 
+def _suggested_articles(ticket: Ticket) -> list[dict[str, str]]:
+    """Help articles that may answer the request while the requester waits.
+
+    Searched as the requester, and only published articles for everyone, as the portal
+    would suggest them. A failed search never stops the acknowledgement: it is logged and
+    the mail goes without suggestions.
+    """
+    first = (
+        ticket.messages.filter(kind=MessageKind.PUBLIC)
+        .order_by("created_at", "id")
+        .values_list("body", flat=True)
+        .first()
+    )
+    queries = knowledge_selectors.suggestion_queries(
+        ticket.subject, (first or "")[:SUGGEST_FROM_FIRST_CHARS]
+    )
+    try:
+        # A savepoint: on PostgreSQL a failed query would otherwise spoil the transaction
+        # the mail itself is recorded in.
+        with transaction.atomic():
+            hits = knowledge_selectors.articles_suggested(
+                ticket.requester, queries, SUGGESTED_ARTICLES
+            )
+    except Exception:
+        logger.exception(
+            "Could not suggest help articles for the acknowledgement of #%s.", ticket.pk
+        )
+        return []
+    return [
+        {"title": hit.article.title, "link": knowledge_selectors.article_portal_url(hit.article)}
+        for hit in hits
+    ]
+
+
 def _plan(
     event: str,
     ticket: Ticket,
@@ -95,9 +134,8 @@ def _plan(
         if ticket.channel in ACKNOWLEDGED_CHANNELS and not done_already:
             # The ticket's clocks were set when it was created, before this job was queued.
             expected = expected_answer_phrase(ticket)
-            plans.append(
-                _Planned(OutboundKind.ACKNOWLEDGEMENT, requester, {"expected_answer": expected})
-            )
+            extra = {"expected_answer": expected, "articles": _suggested_articles(ticket)}
+            plans.append(_Planned(OutboundKind.ACKNOWLEDGEMENT, requester, extra))
         if assignee is not None and assignee.pk != actor_id and not done_already:
             plans.append(_Planned(OutboundKind.ASSIGNMENT, assignee, {}))
     elif event == AGENT_REPLIED:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from deskside.accounts import permissions
 from deskside.accounts.models import Team, User
+from deskside.coach import services as coach
 from deskside.lib.markdown import render_markdown
 from deskside.mail import tasks as mail
 from deskside.search.tasks import search_queue_reindex
@@ -261,6 +262,7 @@ def ticket_reply(
     message = _add_message(
         ticket, author=actor, kind=MessageKind.PUBLIC, body=text, channel=channel, files=files
     )
+    coach.reading_record(message=message)
     fields = ["status", "status_kind"]
     if ticket.first_response_at is None:
         ticket.first_response_at = now
@@ -503,7 +505,10 @@ def ticket_resolve(
             }
         )
     now = timezone.now()
-    _add_message(ticket, author=actor, kind=MessageKind.PUBLIC, body=text, channel="agent")
+    message = _add_message(
+        ticket, author=actor, kind=MessageKind.PUBLIC, body=text, channel="agent"
+    )
+    coach.reading_record(message=message)
     ticket.resolution_note = text
     ticket.resolved_at = now
     if ticket.first_response_at is None:

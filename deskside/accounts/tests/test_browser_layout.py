@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from playwright.sync_api import Error, Page, Request, expect
 from pytest_django.live_server_helper import LiveServer
 
 from deskside.accounts import services
+from deskside.accounts.models import normalise_email
 from deskside.browser_testing import require_vendored_assets
+from deskside.lib import ratelimit
 from deskside.testing import PASSWORD, Personas
 
 PUBLIC_PAGES = ["/accounts/sign-in/", "/accounts/sign-in-link/", "/accounts/password-reset/"]
@@ -69,6 +72,12 @@ CONTRAST_SCRIPT = """
 
 
 def sign_in(page: Page, base_url: str, email: str) -> None:
+    # Every sign-in counts towards the per-address and per-client limits, kept in the
+    # shared cache (a table no test empties), and every browser test signs in from
+    # 127.0.0.1: start each browser sign-in with clean counts.
+    window = settings.LOGIN_WINDOW_SECONDS
+    ratelimit.reset("login", normalise_email(email), window=window)
+    ratelimit.reset("login-ip", "127.0.0.1", window=window)
     page.goto(f"{base_url}/accounts/sign-in/")
     page.get_by_label("Email address", exact=True).fill(email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-
 import pytest
-from django.apps import apps
 from django.test import Client
 
 from deskside.accounts.models import TokenScope
 from deskside.api.testing import assert_error, token_client
-from deskside.coach import services
 from deskside.coach.api import MAX_TEXT_CHARS
 from deskside.testing import Personas
 
@@ -32,12 +28,8 @@ ISSUE_FIELDS = {
 
 
 @pytest.fixture(autouse=True)
-def shipped_terms() -> None:
-    # A live-server test elsewhere empties every table when it ends; loading is idempotent.
-    import_module("deskside.coach.migrations.0002_load_shipped_terms").load_shipped_terms(
-        apps, None
-    )
-    services.coach_terms_changed()
+def _terms(shipped_terms: None) -> None:
+    """Every test here uses the shipped dictionary."""
 
 
 def test_the_issue_example_flags_dns_and_vpn_with_plain_alternatives(

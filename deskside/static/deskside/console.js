@@ -144,3 +144,41 @@
   // Lets browser tests (and curious people) know the shortcuts are listening.
   doc.documentElement.dataset.consoleReady = "true";
 })();
+
+// --- Sharing a help article in the composer ---------------------------------------------
+// The picker's results (knowledge/_pick_results.html) carry the article in data-kb-*
+// attributes. "Insert link" puts a Markdown link at the cursor, "Insert text" the article's
+// words; either way the article is linked to the ticket when the message is sent.
+(function () {
+  const doc = document;
+  doc.addEventListener("click", function (event) {
+    const target = event.target;
+    const button = target instanceof Element ? target.closest("[data-kb-insert]") : null;
+    if (!(button instanceof HTMLElement)) return;
+    const form = button.closest("form") || doc.querySelector("[data-composer-form]");
+    const body = doc.querySelector("[data-composer='body']");
+    if (!(body instanceof HTMLTextAreaElement) || !form) return;
+    const data = button.dataset;
+    const insert =
+      data.kbInsert === "link" ? "[" + data.kbTitle + "](" + data.kbUrl + ")" : data.kbText || "";
+    const start = body.selectionStart === undefined ? body.value.length : body.selectionStart;
+    const end = body.selectionEnd === undefined ? start : body.selectionEnd;
+    const before = body.value.slice(0, start);
+    const gap = before && !/\s$/.test(before) ? (data.kbInsert === "link" ? " " : "\n\n") : "";
+    body.value = before + gap + insert + body.value.slice(end);
+    const caret = start + gap.length + insert.length;
+    body.focus();
+    body.setSelectionRange(caret, caret);
+    body.dispatchEvent(new Event("input", { bubbles: true }));
+    const id = data.kbArticle || "";
+    if (id && !form.querySelector("input[name='article'][value='" + CSS.escape(id) + "']")) {
+      const hidden = doc.createElement("input");
+      hidden.type = "hidden";
+      hidden.name = "article";
+      hidden.value = id;
+      form.appendChild(hidden);
+    }
+    const note = doc.querySelector("[data-kb-picked]");
+    if (note) note.hidden = false;
+  });
+})();

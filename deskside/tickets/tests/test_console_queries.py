@@ -103,7 +103,9 @@ def test_ticket_page_query_count_does_not_grow(
     add_conversation(15)
     with django_assert_max_num_queries(small):
         client.get(address)
-    assert small < 45  # a sanity bound, so a new N+1 on a fixed part also shows up
+    # A sanity bound (44 with the SLA and help-article panels), so a new N+1 on a fixed
+    # part also shows up.
+    assert small < 50
 
 
 def test_upload_through_the_page_is_stored(client: Client, personas: Personas) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,6 +23,9 @@ from django.views.decorators.http import require_GET, require_POST
 from deskside.accounts import permissions
 from deskside.accounts.decorators import console_required
 from deskside.accounts.models import User, normalise_email
+from deskside.coach.services import reading_suggestions_applied
+from deskside.knowledge import selectors as knowledge_selectors
+from deskside.knowledge.services import ticket_articles_link_many
 from deskside.lib.markdown import render_markdown
 from deskside.lib.phones import format_phone
 from deskside.sla import selectors as sla_selectors
@@ -216,6 +220,7 @@ def _render_ticket(
         "others": presence.presence_others(ticket_id=ticket.pk, user=user),
         "forms": page_forms,
         "sla_panel": sla_selectors.ticket_sla_panel(user, ticket),
+        "kb_panel": knowledge_selectors.ticket_kb_panel(user, ticket),
         "is_done": ticket.status_kind in (StatusKind.RESOLVED, StatusKind.CLOSED),
         "is_assigned_to_me": ticket.assignee_id == user.pk,
         "NOTE": MessageKind.NOTE,
@@ -270,18 +275,40 @@ def _visible_ticket(user: User, number: int) -> Ticket:
         ) from None
 
 
+def _coach_applied(request: HttpRequest) -> int:
+    """How many of the coach's suggestions the composer says were applied (0 if unsure)."""
+    try:
+        return max(0, int(request.POST.get("coach_applied", "0")))
+    except ValueError:
+        return 0
+
+
 @console_required
 @require_POST
 def ticket_compose(request: HttpRequest, pk: int) -> HttpResponse:
     def perform(user: User, ticket: Ticket, data: dict[str, Any]) -> str:
         uploads = to_uploads(data["attachments"])
-        if data["kind"] == NOTE:
-            services.ticket_add_note(ticket=ticket, actor=user, body=data["body"], files=uploads)
-            return _("Your internal note is added.")
-        services.ticket_reply(
-            ticket=ticket, actor=user, body=data["body"], files=uploads, status=data["status"]
-        )
-        return _("Your reply is sent.")
+        # Help articles shared from the composer's picker are linked to the ticket.
+        shared = request.POST.getlist("article")
+        with transaction.atomic():
+            if data["kind"] == NOTE:
+                services.ticket_add_note(
+                    ticket=ticket, actor=user, body=data["body"], files=uploads
+                )
+                done = _("Your internal note is added.")
+            else:
+                message = services.ticket_reply(
+                    ticket=ticket,
+                    actor=user,
+                    body=data["body"],
+                    files=uploads,
+                    status=data["status"],
+                )
+                reading_suggestions_applied(message=message, applied=_coach_applied(request))
+                done = _("Your reply is sent.")
+            if shared:
+                ticket_articles_link_many(ticket=ticket, article_ids=shared, actor=user)
+        return done
 
     return _act(
         request, pk, "composer", perform, aliases={"files": "attachments"}, anchor="composer"
@@ -398,13 +425,17 @@ def ticket_watcher_remove(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def ticket_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     def perform(user: User, ticket: Ticket, data: dict[str, Any]) -> str:
-        services.ticket_resolve(
-            ticket=ticket,
-            actor=user,
-            note=data["note"],
-            confirm_open_children=data["confirm_open_children"],
-            first_contact=data["first_contact"],
-        )
+        with transaction.atomic():
+            services.ticket_resolve(
+                ticket=ticket,
+                actor=user,
+                note=data["note"],
+                confirm_open_children=data["confirm_open_children"],
+                first_contact=data["first_contact"],
+            )
+            note = ticket.messages.filter(kind=MessageKind.PUBLIC).order_by("-id").first()
+            if note is not None:
+                reading_suggestions_applied(message=note, applied=_coach_applied(request))
         return _("Resolved. Your note is on its way to the requester.")
 
     return _act(request, pk, "resolve", perform, anchor="resolve")
