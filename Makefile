@@ -41,11 +41,11 @@ $(HTMX): package.json package-lock.json
 	npm run --silent vendor
 	touch $@
 
-## bench: seed a PostgreSQL desk (BENCH_TICKETS, default 100000) and run the benchmarks
-BENCH_TICKETS ?= 100000
-BENCH_DB ?= postgresql://postgres@127.0.0.1:5432/deskside_bench
+## bench: every benchmark beside django-helpdesk: SCALE=small (default, < 10 min) or SCALE=1m
+SCALE ?= small
+BENCH_ARGS ?=
 bench: install-dev
-	bash bin/bench "$(BENCH_DB)" "$(BENCH_TICKETS)"
+	bash bin/bench "$(SCALE)" $(BENCH_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -19,6 +19,9 @@ Modes:
 - ``imap``: a private Dovecot on loopback holds the corpus in its inbox; ``deskside
   pollmail`` collects it (storing, then moving each message) while a ``deskside worker``
   processes it. Reported the same way.
+- ``pollmail``: the same inbox, collected and processed at once by ``deskside pollmail``
+  alone, without a worker (follow-up jobs are queued, not run), so no run waits for the
+  worker's minute (not in the default modes; bench/compare.py uses it).
 
 The corpus is generated from a fixed seed: about 200 people writing new requests (plain
 text, multipart/alternative with HTML, some with a small attachment) and, for a fifth
@@ -33,7 +36,6 @@ import os
 import random
 import smtplib
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -50,7 +52,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port, machine, save_report, write_docs_section  # noqa: E402
+from bench.common import (  # noqa: E402
+    free_port,
+    machine,
+    median_spread,
+    save_report,
+    write_docs_section,
+)
 
 DESK_ADDRESS = "help@bench.deskside.test"
 WORDS = (
@@ -334,11 +342,14 @@ def run_lmtp(corpus: list[bytes], data_dir: Path) -> dict[str, Any]:
     }
 
 
-def run_imap(corpus: list[bytes], data_dir: Path) -> dict[str, Any]:
+def run_imap(corpus: list[bytes], data_dir: Path, *, collect: str = "worker") -> dict[str, Any]:
     """A local Dovecot inbox holds the corpus; a real worker collects and processes it.
 
     The worker checks IMAP mailboxes once a minute, as on a real desk, so the rate is
-    measured from the first message stored to the last one on the desk.
+    measured from the first message stored to the last one on the desk. With
+    ``collect="pollmail"`` the same poller is run at once by ``deskside pollmail``, which
+    also processes what it collects, and no worker runs: the follow-up jobs
+    (acknowledgements, search index) are queued, not run, as in the ``batches`` mode.
     """
     from deskside.mail.tests import dovecot as dovecot_module
 
@@ -361,8 +372,12 @@ def run_imap(corpus: list[bytes], data_dir: Path) -> dict[str, Any]:
                 "move_to_folder": "Deskside",
             },
         )
-        with background(data_dir, "worker"):
-            wait_until_done(data_dir, len(corpus), timeout=660)
+        if collect == "pollmail":
+            deskside(data_dir, "pollmail")
+            wait_until_done(data_dir, len(corpus), timeout=60)
+        else:
+            with background(data_dir, "worker"):
+                wait_until_done(data_dir, len(corpus), timeout=660)
         left = server.count(user)
         if left:
             raise SystemExit(f"{left} messages were left in the inbox")
@@ -378,6 +393,11 @@ def run_imap(corpus: list[bytes], data_dir: Path) -> dict[str, Any]:
         import shutil
 
         shutil.rmtree(base, ignore_errors=True)
+
+
+def run_pollmail(corpus: list[bytes], data_dir: Path) -> dict[str, Any]:
+    """IMAP, collected and processed at once by ``deskside pollmail`` alone (no worker)."""
+    return run_imap(corpus, data_dir, collect="pollmail")
 
 
 def run_batches(corpus: list[bytes], data_dir: Path) -> dict[str, Any]:
@@ -420,6 +440,7 @@ MODES: dict[str, Callable[[list[bytes], Path], dict[str, Any]]] = {
     "batches": run_batches,
     "lmtp": run_lmtp,
     "imap": run_imap,
+    "pollmail": run_pollmail,
 }
 
 
@@ -427,18 +448,15 @@ MODES: dict[str, Callable[[list[bytes], Path], dict[str, Any]]] = {
 
 
 def median_and_spread(values: list[float]) -> dict[str, float]:
-    return {
-        "median": round(statistics.median(values), 1),
-        "min": round(min(values), 1),
-        "max": round(max(values), 1),
-    }
+    spread = median_spread(values)
+    return {key: spread[key] for key in ("median", "min", "max")}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--modes", default=",".join(MODES))
+    parser.add_argument("--modes", default="pipeline,batches,lmtp,imap")
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args()
     modes = [mode.strip() for mode in args.modes.split(",") if mode.strip()]

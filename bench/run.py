@@ -17,12 +17,9 @@ import json
 import os
 import random
 import signal
-import statistics
 import subprocess
 import sys
-import threading
 import time
-import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,24 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import free_port, machine, save_report, write_docs_section  # noqa: E402
-
-
-def percentile(samples: list[float], pct: float) -> float:
-    ordered = sorted(samples)
-    if not ordered:
-        return float("nan")
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
-    return ordered[index]
-
-
-def summarise(samples_ms: list[float]) -> dict[str, float]:
-    return {
-        "n": len(samples_ms),
-        "p50_ms": round(percentile(samples_ms, 50), 2),
-        "p95_ms": round(percentile(samples_ms, 95), 2),
-        "p99_ms": round(percentile(samples_ms, 99), 2),
-        "mean_ms": round(statistics.fmean(samples_ms), 2) if samples_ms else float("nan"),
-    }
+from bench.load import run_load, summarise, wait_until_up  # noqa: E402
 
 
 def time_requests(label: str, fetch: Callable[[int], int], count: int) -> dict[str, Any]:
@@ -132,72 +112,46 @@ def creation_benchmarks(total: int) -> list[dict[str, Any]]:
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                break
-            except OSError as exc:
-                if getattr(exc, "code", None) == 503:
-                    break  # up, only the (absent) worker is reported failing
-                time.sleep(0.3)
+        base = f"http://127.0.0.1:{port}"
+        wait_until_up(base, "/healthz")  # a 503 only says the (absent) worker is missing
         results = []
         for concurrency in (1, 16):
-            results.append(_create_load(port, tokens[:concurrency], total, concurrency))
+            result = run_load(
+                base,
+                create_request(tokens),
+                total=total,
+                concurrency=concurrency,
+                warmup=0,
+                label=f"create ticket over HTTP, concurrency {concurrency}",
+            )
+            print(
+                f"  {result['name']:<42} {result['requests_per_second']:>7.1f} req/s   "
+                f"p95 {result['p95_ms']:.1f} ms   errors {result['errors']}"
+            )
+            results.append(result)
         return results
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
 
 
-def _create_load(port: int, tokens: list[str], total: int, concurrency: int) -> dict[str, Any]:
-    import http.client
+def create_request(
+    tokens: list[str],
+) -> Callable[[int, int], tuple[str, str, dict[str, str], bytes]]:
+    """POST /api/v1/tickets as client ``client``, each client with its own API token."""
 
-    latencies: list[float] = []
-    errors = 0
-    lock = threading.Lock()
-    per_client = total // concurrency
+    def make(index: int, client: int) -> tuple[str, str, dict[str, str], bytes]:
+        body = json.dumps(
+            {"subject": f"Benchmark ticket {client}-{index}",
+             "description": "The printer on floor 3 jams on every page since Monday."}
+        )  # fmt: skip
+        headers = {
+            "Authorization": f"Bearer {tokens[client % len(tokens)]}",
+            "Content-Type": "application/json",
+        }
+        return "POST", "/api/v1/tickets", headers, body.encode()
 
-    def client(token: str, client_index: int) -> None:
-        nonlocal errors
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        for index in range(per_client):
-            body = json.dumps(
-                {"subject": f"Benchmark ticket {client_index}-{index}",
-                 "description": "The printer on floor 3 jams on every page since Monday."}
-            )  # fmt: skip
-            started = time.perf_counter()
-            connection.request(
-                "POST", "/api/v1/tickets", body=body,
-                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-            )  # fmt: skip
-            response = connection.getresponse()
-            response.read()
-            elapsed = (time.perf_counter() - started) * 1000
-            with lock:
-                latencies.append(elapsed)
-                if response.status not in (200, 201):
-                    errors += 1
-        connection.close()
-
-    threads = [threading.Thread(target=client, args=(token, i)) for i, token in enumerate(tokens)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
-    result = {
-        "name": f"create ticket over HTTP, concurrency {concurrency}",
-        "requests_per_second": round(len(latencies) / wall, 1),
-        "errors": errors,
-        **summarise(latencies),
-    }
-    print(
-        f"  {result['name']:<42} {result['requests_per_second']:>7.1f} req/s   "
-        f"p95 {result['p95_ms']:.1f} ms   errors {errors}"
-    )
-    return result
+    return make
 
 
 def main() -> int:
