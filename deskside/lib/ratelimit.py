@@ -21,14 +21,19 @@ def _key(scope: str, identity: str, window: int) -> str:
 def hit(scope: str, identity: str, *, limit: int, window: int) -> bool:
     """Count one attempt. Returns False when ``identity`` has gone over ``limit``."""
     key = _key(scope, identity, window)
-    if cache.add(key, 1, timeout=window):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=window)
+    # Counting an existing window (the usual case: every request after a window's first)
+    # is tried first, so it costs one increment rather than a failed add and then one.
+    try:
+        count = cache.incr(key)
+    except ValueError:  # the window's first attempt, or it expired meanwhile
+        if cache.add(key, 1, timeout=window):
             count = 1
+        else:
+            try:  # another process started the window just now
+                count = cache.incr(key)
+            except ValueError:
+                cache.add(key, 1, timeout=window)
+                count = 1
     return count <= limit
 
 

@@ -154,13 +154,18 @@ def is_automatic(parsed: ParsedMail) -> bool:
 
 def find_sender(address: str) -> User | None:
     """The person one of whose addresses is ``address`` (compared case-insensitively)."""
+    return _find_sender(address)[0]
+
+
+def _find_sender(address: str) -> tuple[User | None, EmailAddress | None]:
+    """:func:`find_sender`, with the matching address row when there is one."""
     address = address.strip().lower()
     if not address:
-        return None
+        return None, None
     found = EmailAddress.objects.select_related("user").filter(email=address).first()
     if found is not None:
-        return found.user
-    return User.objects.filter(email=address).first()
+        return found.user, found
+    return User.objects.filter(email=address).first(), None
 
 
 def _domain(address: str) -> str:
@@ -282,7 +287,7 @@ def _reply(ticket: Ticket, sender: User, parsed: ParsedMail) -> Message:
 
 def _new_ticket(sender: User, parsed: ParsedMail, mailbox: Mailbox | None) -> Message:
     subject = " ".join(parsed.subject.split())[:SUBJECT_MAX].strip() or NO_SUBJECT
-    ticket = services.ticket_create(
+    _ticket, message = services.ticket_create_with_message(
         actor=sender,
         requester=sender,
         subject=subject,
@@ -292,7 +297,7 @@ def _new_ticket(sender: User, parsed: ParsedMail, mailbox: Mailbox | None) -> Me
         team=mailbox.default_team if mailbox is not None else None,
         files=parsed.attachments,
     )
-    return ticket.messages.get()
+    return message
 
 
 def _mark_undeliverable(parsed: ParsedMail) -> None:
@@ -327,15 +332,17 @@ def _apply(parsed: ParsedMail, inbound: InboundMessage, release: Release | None)
             _("A delivery failure report; it was kept but not turned into a ticket."),
         )
 
-    sender = find_sender(parsed.from_address)
+    sender, address_row = _find_sender(parsed.from_address)
     if release is None:
         _check_accepted(inbound.mailbox, parsed.from_address, sender)
     if sender is not None and not sender.is_active:
         raise _Held(InboundState.HELD, _("The sender's account is switched off."))
-    # They wrote from this address, so it works again.
-    EmailAddress.objects.filter(
-        email=parsed.from_address.lower(), undeliverable_since__isnull=False
-    ).update(undeliverable_since=None, undeliverable_reason="")
+    # They wrote from this address, so it works again. The row was just read (in this
+    # transaction): only an address marked undeliverable needs the write.
+    if address_row is not None and address_row.undeliverable_since is not None:
+        EmailAddress.objects.filter(pk=address_row.pk, undeliverable_since__isnull=False).update(
+            undeliverable_since=None, undeliverable_reason=""
+        )
 
     ticket = find_thread(parsed, inbound, sender) if release is None else release.ticket
     if ticket is None and release is None:

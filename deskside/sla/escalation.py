@@ -103,10 +103,14 @@ def _forget_rules() -> None:
 local_cache_clearers.append(_forget_rules)
 
 
-def active_rules() -> list[EscalationRule]:
-    """Active rules in the order they are tried, with what matching needs preloaded."""
+def active_rules(version: int | None = None) -> list[EscalationRule]:
+    """Active rules in the order they are tried, with what matching needs preloaded.
+
+    ``version``: the SLA configuration version, when the caller has just read it.
+    """
     global _rules_cache
-    version = configuration_version()
+    if version is None:
+        version = configuration_version()
     cached = _rules_cache
     if cached is not None and cached[0] == version:
         return cached[1]
@@ -181,19 +185,34 @@ def _plan_next(row: TicketEscalation, ticket: Ticket, schedule: Schedule) -> Non
 
 
 def escalation_ticket_changed(
-    ticket: Ticket, *, now: datetime | None = None
+    ticket: Ticket,
+    *,
+    now: datetime | None = None,
+    created: bool = False,
+    version: int | None = None,
+    schedule: Schedule | None = None,
 ) -> TicketEscalation | None:
     """Put ``ticket`` on the right ladder and compute its next step (call inside the
-    transaction that changed it). Idempotent: calling it twice changes nothing."""
+    transaction that changed it). Idempotent: calling it twice changes nothing.
+
+    ``created``: the ticket was inserted in this transaction, so it has no ladder row to
+    look up. ``version`` and ``schedule``: the SLA configuration version and the ticket's
+    calendar, when the caller already knows them (a ticket without an SLA policy is
+    measured around the clock, as :func:`schedule_for` would say).
+    """
     now = now or timezone.now()
-    row = TicketEscalation.objects.filter(ticket=ticket).select_related("rule").first()
+    row = (
+        None
+        if created
+        else TicketEscalation.objects.filter(ticket=ticket).select_related("rule").first()
+    )
     if row is None and ticket.status_kind in STOPPED_KINDS:
         return None
     rule: EscalationRule | None
     if row is not None and row.rule.is_active and row.steps_done > 0:
         rule = row.rule  # a ladder once begun is climbed on the same rule
     else:
-        rule = next((r for r in active_rules() if rule_matches(r, ticket)), None)
+        rule = next((r for r in active_rules(version) if rule_matches(r, ticket)), None)
     if rule is None:
         if row is not None:
             row.delete()
@@ -206,9 +225,13 @@ def escalation_ticket_changed(
         row.steps_done = 0
         row.acknowledged_at = None
         row.acknowledged_by = None
-    _plan_next(row, ticket, schedule_for(ticket))
+    if not created:
+        schedule = schedule_for(ticket)
+    elif schedule is None:
+        schedule = TWENTY_FOUR_SEVEN  # no SLA policy, so no clocks: around the clock
+    _plan_next(row, ticket, schedule)
     row.updated_at = now
-    row.save()
+    row.save(force_insert=created)
     return row
 
 

@@ -69,10 +69,14 @@ def sla_policies_changed() -> None:
     config_version_bump(CONFIG_NAME)
 
 
-def active_policies() -> list[SlaPolicy]:
-    """Active policies in the order they are tried, with what matching needs preloaded."""
+def active_policies(version: int | None = None) -> list[SlaPolicy]:
+    """Active policies in the order they are tried, with what matching needs preloaded.
+
+    ``version``: the configuration version, when the caller has just read it.
+    """
     global _policy_cache
-    version = configuration_version()
+    if version is None:
+        version = configuration_version()
     cached = _policy_cache
     if cached is not None and cached[0] == version:
         return cached[1]
@@ -220,9 +224,10 @@ def _compute(sla: TicketSla, ticket: Ticket, now: datetime) -> None:
     ticket.sla_due_at = min(dues) if dues else None
 
 
-def _save(sla: TicketSla, ticket: Ticket, now: datetime) -> None:
+def _save(sla: TicketSla, ticket: Ticket, now: datetime, *, created: bool = False) -> None:
     sla.updated_at = now
-    sla.save()
+    # A new ticket has no row yet: insert straight away rather than try an update first.
+    sla.save(force_insert=created)
     # A plain update: the ticket's own save (by the caller) may already have happened.
     Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=ticket.sla_due_at)
 
@@ -233,29 +238,59 @@ def sla_ticket_changed(
     requester_wrote: bool = False,
     agent_replied: bool = False,
     now: datetime | None = None,
+    created: bool = False,
 ) -> TicketSla | None:
     """Bring ``ticket``'s clocks up to date after a change (call inside the transaction).
 
     ``requester_wrote``: the requester added a public message (may start a next-update
     cycle). ``agent_replied``: IT answered publicly (ends the current cycle). The
     escalation ladder follows, since its due times are measured on the same calendar.
+
+    ``created``: the ticket was inserted in this transaction, so it has no clocks and no
+    ladder row yet and neither needs to be looked up. The ticket's ``sla`` relation is
+    left holding the saved clocks, so a caller showing the ticket does not read them back.
     """
     now = now or timezone.now()
+    # Read once for the policies and the ladder rules alike.
+    version = configuration_version()
     sla = _clocks_changed(
-        ticket, requester_wrote=requester_wrote, agent_replied=agent_replied, now=now
+        ticket,
+        requester_wrote=requester_wrote,
+        agent_replied=agent_replied,
+        now=now,
+        created=created,
+        version=version,
     )
     # Imported here: the ladder builds on these services (it calls back after its actions).
     from deskside.sla.escalation import escalation_ticket_changed
 
-    escalation_ticket_changed(ticket, now=now)
+    escalation_ticket_changed(
+        ticket,
+        now=now,
+        created=created,
+        version=version,
+        schedule=(sla.policy.calendar.schedule if sla is not None and sla.policy else None),
+    )
+    # What was just saved is what the ticket's ``sla`` relation holds now (None: no row).
+    TicketSla.ticket.field.remote_field.set_cached_value(ticket, sla)
     return sla
 
 
 def _clocks_changed(
-    ticket: Ticket, *, requester_wrote: bool, agent_replied: bool, now: datetime
+    ticket: Ticket,
+    *,
+    requester_wrote: bool,
+    agent_replied: bool,
+    now: datetime,
+    created: bool = False,
+    version: int | None = None,
 ) -> TicketSla | None:
-    policy = policy_for(ticket)
-    sla = TicketSla.objects.filter(ticket=ticket).select_related("policy__calendar").first()
+    policy = policy_for(ticket, active_policies(version))
+    sla = (
+        None
+        if created
+        else TicketSla.objects.filter(ticket=ticket).select_related("policy__calendar").first()
+    )
     if sla is None:
         if policy is None:
             return None
@@ -264,7 +299,7 @@ def _clocks_changed(
     sla.policy = policy
     if policy is None:
         _compute(sla, ticket, now)
-        _save(sla, ticket, now)
+        _save(sla, ticket, now, created=created)
         return sla
     schedule = policy.calendar.schedule
 
@@ -297,7 +332,7 @@ def _clocks_changed(
     if previous is not None and previous.pk != policy.pk:
         logger.info("Ticket #%s now follows SLA policy %s", ticket.pk, policy.name)
     _compute(sla, ticket, now)
-    _save(sla, ticket, now)
+    _save(sla, ticket, now, created=created)
     return sla
 
 

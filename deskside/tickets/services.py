@@ -131,13 +131,19 @@ def _touch(
 
 
 def _sla_changed(
-    ticket: Ticket, *, requester_wrote: bool = False, agent_replied: bool = False
+    ticket: Ticket,
+    *,
+    requester_wrote: bool = False,
+    agent_replied: bool = False,
+    created: bool = False,
 ) -> None:
     # Imported here: the SLA app builds on tickets, not the other way round.
     from deskside.sla.services import sla_ticket_changed
 
     if isinstance(ticket.reopen_count, int):
-        sla_ticket_changed(ticket, requester_wrote=requester_wrote, agent_replied=agent_replied)
+        sla_ticket_changed(
+            ticket, requester_wrote=requester_wrote, agent_replied=agent_replied, created=created
+        )
     else:
         # An F() expression from _reopen is still on the instance; read the saved row.
         sla_ticket_changed(
@@ -181,7 +187,7 @@ def _add_message(
 
 
 @transaction.atomic
-def ticket_create(
+def ticket_create_with_message(
     *,
     actor: User,
     requester: User,
@@ -194,8 +200,8 @@ def ticket_create(
     priority: int = Priority.P3,
     tags: Iterable[str] = (),
     files: Sequence[UploadedFile] = (),
-) -> Ticket:
-    """Open a ticket for ``requester``. Staff open them for anyone; others for themselves."""
+) -> tuple[Ticket, Message]:
+    """:func:`ticket_create`, also returning the ticket's first message (just written)."""
     if actor.pk != requester.pk and not actor.uses_console:
         raise PermissionDenied(_("You can only ask for help for yourself."))
     if not requester.is_active:
@@ -225,7 +231,7 @@ def ticket_create(
         updated_at=now,
         last_requester_activity_at=now if actor.pk == requester.pk else None,
     )
-    _add_message(
+    message = _add_message(
         ticket,
         author=actor,
         kind=MessageKind.PUBLIC,
@@ -234,11 +240,39 @@ def ticket_create(
         files=files,
     )
     _record(ticket, actor, "created", "channel", "", channel)
-    # Before the acknowledgement is queued, so it can say when to expect an answer.
-    _sla_changed(ticket)
+    # Before the acknowledgement is queued, so it can say when to expect an answer. The
+    # ticket is new, so it has no clocks to read back first.
+    _sla_changed(ticket, created=True)
     mail.mail_queue_ticket_created(ticket, actor)
-    for name in tags:
-        ticket_tag_add(ticket=ticket, actor=actor, name=name, _checked=True)
+    if tags:
+        for name in tags:
+            ticket_tag_add(ticket=ticket, actor=actor, name=name, _checked=True)
+    else:
+        # A new ticket without tags has none: whoever shows it need not ask the database.
+        ticket._prefetched_objects_cache = {"tags": Tag.objects.none()}  # type: ignore[attr-defined]  # Django internal
+    return ticket, message
+
+
+def ticket_create(
+    *,
+    actor: User,
+    requester: User,
+    subject: str,
+    body: str,
+    channel: str,
+    category: Category | None = None,
+    team: Team | None = None,
+    assignee: User | None = None,
+    priority: int = Priority.P3,
+    tags: Iterable[str] = (),
+    files: Sequence[UploadedFile] = (),
+) -> Ticket:
+    """Open a ticket for ``requester``. Staff open them for anyone; others for themselves."""
+    ticket, _message = ticket_create_with_message(
+        actor=actor, requester=requester, subject=subject, body=body, channel=channel,
+        category=category, team=team, assignee=assignee, priority=priority, tags=tags,
+        files=files,
+    )  # fmt: skip
     return ticket
 
 
@@ -295,7 +329,7 @@ def _requester_reply(
         ticket.status_kind == StatusKind.RESOLVED and resolved_long_ago
     ):
         # Too late to reopen: the reply starts a new ticket that points back to this one.
-        follow_up = ticket_create(
+        follow_up, first = ticket_create_with_message(
             actor=actor,
             requester=actor,
             subject=ticket.subject,
@@ -310,7 +344,7 @@ def _requester_reply(
             source=follow_up, target=ticket, kind=LinkKind.RELATED, created_by=actor
         )
         _record(follow_up, actor, "follow_up_of", "ticket", "", ticket.pk)
-        return follow_up.messages.get()
+        return first
     message = _add_message(
         ticket, author=actor, kind=MessageKind.PUBLIC, body=text, channel=channel, files=files
     )
