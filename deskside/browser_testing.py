@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+from django.db import OperationalError, transaction
 from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
@@ -38,6 +41,28 @@ TIMEOUT_MS = 10_000
 
 VENDOR_DIR = Path(__file__).resolve().parent / "static" / "vendor"
 VENDORED_FILES = ("htmx.min.js",)
+
+
+T = TypeVar("T")
+
+
+def while_the_server_reads(write: Callable[[], T], *, attempts: int = 50) -> T:
+    """Run a test's own database write while the live server may be reading.
+
+    The live server shares the test's in-memory SQLite database through SQLite's shared
+    cache, where a write that meets another connection's read fails at once with "table
+    is locked" instead of waiting (the busy timeout does not apply). A page polling in the
+    background makes that a matter of timing, so the write is tried again, briefly.
+    """
+    for attempt in range(attempts):
+        try:
+            with transaction.atomic():
+                return write()
+        except OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.1)
+    raise AssertionError("unreachable")
 
 
 def chromium_path() -> str:

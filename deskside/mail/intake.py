@@ -222,6 +222,28 @@ def inbound_process_many(message_ids: Sequence[int], /) -> None:
         _process_batch(list(message_ids[start : start + BATCH_SIZE]))
 
 
+def inbound_process_with_batch(message_id: int, /) -> None:
+    """Process ``message_id`` and, in the same batch, other mail waiting for its turn.
+
+    What each listener job runs (``inbound_process_task``). A listener queues one job per
+    message, so with mail arriving faster than one write transaction per message, the
+    oldest waiting job takes up to :data:`BATCH_SIZE` - 1 other fresh messages (stored,
+    never tried) along, oldest first, as the IMAP poller does with what it collects. Their
+    own jobs still run and find them done in one read, so every message keeps a durable
+    job of its own and nothing depends on the batch finishing.
+    """
+    state = InboundMessage.objects.filter(pk=message_id).values_list("state", flat=True).first()
+    if state != InboundState.RECEIVED:
+        return  # done by an earlier batch, set aside, or gone
+    others = list(
+        InboundMessage.objects.filter(state=InboundState.RECEIVED, attempts=0)
+        .exclude(pk=message_id)
+        .order_by("received_at", "id")
+        .values_list("pk", flat=True)[: BATCH_SIZE - 1]
+    )
+    inbound_process_many([message_id, *others])
+
+
 def _process_batch(message_ids: list[int]) -> None:
     fresh = set(
         InboundMessage.objects.filter(

@@ -36,11 +36,12 @@ def deliver_task(outbound_id: int) -> None:
 
 @db_task(retries=3, retry_delay=30)  # type: ignore[untyped-decorator]  # huey is untyped
 def inbound_process_task(inbound_id: int) -> None:
-    """Parse and apply one stored incoming message (queued by ``inbound_receive``)."""
+    """Parse and apply one stored incoming message (queued by ``inbound_receive``), with
+    other mail waiting behind it in the same batch (see ``inbound_process_with_batch``)."""
     # Imported here: the intake pipeline imports this module for its hooks.
-    from deskside.mail.intake import inbound_process
+    from deskside.mail.intake import inbound_process_with_batch
 
-    inbound_process(inbound_id)
+    inbound_process_with_batch(inbound_id)
 
 
 @db_periodic_task(crontab(minute="*"))  # type: ignore[untyped-decorator]  # huey is untyped

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -416,6 +417,36 @@ def test_many_messages_are_processed_in_one_go(db: None) -> None:
 
     assert Ticket.objects.count() == 30
     assert all(row.ticket_id is not None for row in rows)
+
+
+def test_a_listener_job_takes_waiting_mail_along_and_later_jobs_find_it_done(
+    db: None, django_assert_max_num_queries: Any
+) -> None:
+    from deskside.mail.tasks import inbound_process_task
+    from deskside.tickets.models import Ticket
+
+    # As if the listener stored 30 messages faster than the worker took their jobs.
+    stored = [inbound_store(raw=message(n), source="lmtp", mailbox=None).inbound for n in range(30)]
+    retried = stored[5]
+    InboundMessage.objects.filter(pk=retried.pk).update(attempts=1)  # an earlier run died on it
+    inbound_process_task(stored[0].pk)
+    rows = {row.pk: row for row in InboundMessage.objects.all()}
+    done = [pk for pk, row in rows.items() if row.state == InboundState.PROCESSED]
+    # The first job's own message and the 24 oldest fresh ones; not the one tried before.
+    assert len(done) == intake.BATCH_SIZE
+    assert retried.pk not in done
+    assert all(rows[row.pk].state == InboundState.PROCESSED for row in stored[:5])
+    assert Ticket.objects.count() == intake.BATCH_SIZE
+
+    # A later job whose message a batch already did returns after one read.
+    with django_assert_max_num_queries(1):
+        inbound_process_task(stored[1].pk)
+    # The rest come with the next jobs, the retried one on its own, each exactly once.
+    inbound_process_task(retried.pk)
+    inbound_process_task(stored[29].pk)
+    assert set(InboundMessage.objects.values_list("state", flat=True)) == {InboundState.PROCESSED}
+    assert Ticket.objects.count() == 30
+    assert InboundMessage.objects.get(pk=retried.pk).attempts == 2
 
 
 def test_a_failure_in_a_batch_quarantines_that_message_alone(

@@ -16,6 +16,7 @@ from deskside.accounts.tests.test_browser_layout import (
     assert_readable_contrast,
     sign_in,
 )
+from deskside.browser_testing import while_the_server_reads
 from deskside.testing import Personas
 from deskside.tickets import services
 from deskside.tickets.models import Channel, MessageKind, Priority, StatusKind, Ticket
@@ -29,14 +30,16 @@ def _catalogue(transactional_db: None) -> None:
 
 
 def _ticket(personas: Personas, subject: str, **extra: object) -> Ticket:
-    return services.ticket_create(
-        actor=personas.requester,
-        requester=personas.requester,
-        subject=subject,
-        body="Since this morning.",
-        channel=Channel.PORTAL,
-        team=personas.team,
-        **extra,  # type: ignore[arg-type]
+    return while_the_server_reads(
+        lambda: services.ticket_create(
+            actor=personas.requester,
+            requester=personas.requester,
+            subject=subject,
+            body="Since this morning.",
+            channel=Channel.PORTAL,
+            team=personas.team,
+            **extra,  # type: ignore[arg-type]
+        )
     )
 
 
