@@ -286,6 +286,6 @@ APPLIED_MAX = 50
 
 def reading_suggestions_applied(*, message: Message, applied: int) -> None:
     """Record how many coach suggestions the writer applied before sending ``message``."""
-    applied = max(0, min(int(applied), APPLIED_MAX))
+    applied = max(0, min(applied, APPLIED_MAX))
     if applied:
         SentReading.objects.filter(message=message).update(applied=applied)

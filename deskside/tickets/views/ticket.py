@@ -276,9 +276,10 @@ def _visible_ticket(user: User, number: int) -> Ticket:
 
 
 def _coach_applied(request: HttpRequest) -> int:
-    """How many of the coach's suggestions the composer says were applied (0 if unsure)."""
+    """How many of the coach's suggestions the composer says were applied (0 if unsure);
+    the coach's service keeps it within bounds."""
     try:
-        return max(0, int(request.POST.get("coach_applied", "0")))
+        return int(request.POST.get("coach_applied", "0"))
     except ValueError:
         return 0
 
