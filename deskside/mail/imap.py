@@ -2,10 +2,12 @@
 
 The order of steps is what makes this safe:
 
-1. Each message is fetched with ``BODY.PEEK[]`` (its flags stay untouched).
-2. Its exact bytes go to :func:`~deskside.mail.intake.inbound_receive`, which has
+1. Messages are fetched with ``BODY.PEEK[]`` (their flags stay untouched), up to
+   :data:`FETCH_CHUNK` in one command.
+2. Each one's exact bytes go to :func:`~deskside.mail.intake.inbound_receive`, which has
    committed them to the database when it returns.
-3. Only then is the message moved to the mailbox's "done" folder, or deleted.
+3. Only then are the stored messages of the chunk moved to the mailbox's "done" folder,
+   or deleted, in one command.
 
 A crash, a lost connection or a killed process anywhere in between leaves the message
 on the server. The next poll fetches it again, the intake recognises it (same
@@ -25,6 +27,7 @@ from __future__ import annotations
 import base64
 import imaplib
 import logging
+import re
 import socket
 import ssl
 import time
@@ -294,13 +297,25 @@ def _waiting_uids(conn: imaplib.IMAP4) -> list[str]:
     return sorted((data[0] or b"").decode("ascii").split(), key=int)
 
 
-def _fetch(conn: imaplib.IMAP4, uid: str) -> bytes | None:
-    typ, data = conn.uid("FETCH", uid, "(BODY.PEEK[])")
+# Messages fetched, and then moved or deleted, with one command each: one round trip to
+# the server per chunk instead of two per message.
+FETCH_CHUNK = 25
+_FETCHED_UID = re.compile(rb"\bUID (\d+)")
+
+
+def _fetch(conn: imaplib.IMAP4, uids: list[str]) -> dict[str, bytes]:
+    """The raw bytes of each of ``uids`` still on the server, by UID."""
+    typ, data = conn.uid("FETCH", ",".join(uids), "(BODY.PEEK[])")
     _expect(typ, data, _("to send a message"))
+    found: dict[str, bytes] = {}
     for part in data:
-        if isinstance(part, tuple):
-            return bytes(part[1])
-    return None  # removed by someone else since the search
+        # Each message arrives as (b"7 (UID 42 BODY[] {1234}", b"<bytes>"); a message
+        # removed by someone else since the search is simply missing.
+        if isinstance(part, tuple) and len(part) == 2:
+            uid = _FETCHED_UID.search(part[0])
+            if uid is not None:
+                found[uid.group(1).decode("ascii")] = bytes(part[1])
+    return found
 
 
 def _ensure_folder(conn: imaplib.IMAP4, folder: str) -> None:
@@ -370,49 +385,63 @@ def _collect(
     uids = _waiting_uids(conn)
     result.remaining = max(0, len(uids) - limit)
     folder_ready = False
-    for uid in uids[:limit]:
-        raw = _fetch(conn, uid)
-        if raw is None:
-            continue
-        result.fetched += 1
+    waiting = uids[:limit]
+    for start in range(0, len(waiting), FETCH_CHUNK):
+        chunk = waiting[start : start + FETCH_CHUNK]
+        fetched = _fetch(conn, chunk)
+        stored_uids: list[str] = []
         try:
-            stored = inbound_receive(
-                raw=raw, source=InboundSource.IMAP, mailbox=mailbox, queue_processing=False
-            )
-        except DatabaseError as exc:
-            # Left on the server: the next poll tries again. Later messages would fail the
-            # same way, so stop here.
-            result.errors += 1
-            raise PollError(
-                _(
-                    "A message could not be saved (the database said “%(reason)s”). It was "
-                    "left on the mail server and will be collected at the next check."
-                )
-                % {"reason": _reason(exc)}
-            ) from exc
-        if stored.created:
-            result.stored += 1
-        else:
-            result.duplicates += 1
-        # A copy stored before a crash may never have been processed; it is done now
-        # (processing twice is harmless: only a message still "received" is worked on).
-        if stored.inbound.state == InboundState.RECEIVED:
-            result.to_process.append(stored.inbound.pk)
-        # The bytes are committed: only now may the server's copy go.
-        try:
-            if mailbox.after_import == AfterImport.DELETE:
-                _delete(conn, uid, capabilities)
-                result.deleted += 1
-            else:
-                if not folder_ready:
-                    _ensure_folder(conn, mailbox.move_to_folder)
-                    folder_ready = True
-                _move(conn, uid, mailbox.move_to_folder, capabilities)
-                result.moved += 1
-        except PollError:
-            result.errors += 1
-            raise
+            for uid in chunk:
+                raw = fetched.get(uid)
+                if raw is None:
+                    continue
+                result.fetched += 1
+                _store(raw, mailbox, result)
+                stored_uids.append(uid)
+        finally:
+            # The bytes of these are committed: only now may the server's copies go, and
+            # they go even when a later message of the chunk could not be saved.
+            if stored_uids:
+                try:
+                    if mailbox.after_import == AfterImport.DELETE:
+                        _delete(conn, ",".join(stored_uids), capabilities)
+                        result.deleted += len(stored_uids)
+                    else:
+                        if not folder_ready:
+                            _ensure_folder(conn, mailbox.move_to_folder)
+                            folder_ready = True
+                        _move(conn, ",".join(stored_uids), mailbox.move_to_folder, capabilities)
+                        result.moved += len(stored_uids)
+                except PollError:
+                    result.errors += 1
+                    raise
         heartbeat()
+
+
+def _store(raw: bytes, mailbox: Mailbox, result: PollResult) -> None:
+    try:
+        stored = inbound_receive(
+            raw=raw, source=InboundSource.IMAP, mailbox=mailbox, queue_processing=False
+        )
+    except DatabaseError as exc:
+        # Left on the server: the next poll tries again. Later messages would fail the
+        # same way, so stop here.
+        result.errors += 1
+        raise PollError(
+            _(
+                "A message could not be saved (the database said “%(reason)s”). It was "
+                "left on the mail server and will be collected at the next check."
+            )
+            % {"reason": _reason(exc)}
+        ) from exc
+    if stored.created:
+        result.stored += 1
+    else:
+        result.duplicates += 1
+    # A copy stored before a crash may never have been processed; it is done now
+    # (processing twice is harmless: only a message still "received" is worked on).
+    if stored.inbound.state == InboundState.RECEIVED:
+        result.to_process.append(stored.inbound.pk)
 
 
 def _check_settings(mailbox: Mailbox) -> None:
@@ -489,7 +518,7 @@ def mailbox_poll(
 
     Never raises for a problem with the mailbox or its server: the result (and the
     mailbox's ``last_error``) says what went wrong. ``heartbeat`` is called after each
-    message is cleared from the server, so a lock holder can show it is alive.
+    chunk of messages is cleared from the server, so a lock holder can show it is alive.
     """
     limit = max(1, batch if batch is not None else settings.MAIL_IMAP_BATCH)
     timeout: int = settings.MAIL_IMAP_TIMEOUT

@@ -34,15 +34,18 @@ from django.utils.translation import gettext as _
 
 from deskside.accounts import permissions
 from deskside.accounts.models import User
-from deskside.mail.apply import Release, apply_to_desk
+from deskside.mail.apply import Release, apply_to_desk, prefetch
 from deskside.mail.models import InboundMessage, InboundSource, InboundState, Mailbox
 from deskside.mail.parsing import ParsedMail, clean_text, extract_message_id, parse_message
+from deskside.system.memo import memo_clear, memo_scope
 
 logger = logging.getLogger(__name__)
 
 # A message that has been started this many times without finishing is assumed to crash
 # the worker (or hang it until it is killed) and is quarantined instead of tried again.
 MAX_ATTEMPTS = 3
+# What processing a message writes on its row.
+OUTCOME_FIELDS = ["state", "error", "processed_at", "ticket", "ticket_message"]
 
 
 @dataclass(frozen=True)
@@ -185,9 +188,7 @@ def inbound_process(message_id: int, /) -> InboundMessage:
                 inbound.state = InboundState.PROCESSED
                 inbound.error = ""
             inbound.processed_at = timezone.now()
-            inbound.save(
-                update_fields=["state", "error", "processed_at", "ticket", "ticket_message"]
-            )
+            inbound.save(update_fields=OUTCOME_FIELDS)
             return inbound
     except (OperationalError, InterfaceError):
         raise
@@ -265,7 +266,9 @@ def _process_batch(message_ids: list[int]) -> None:
             raise  # says nothing about the message: left "received" for a retry
         except Exception as exc:  # quarantined below, like any failure to process
             failed[message_id] = exc
-    with transaction.atomic():
+    # One scope for the transaction: what every message asks (the default status, the SLA
+    # configuration's version, the senders) is read once for the batch.
+    with memo_scope(), transaction.atomic():
         rows = (
             InboundMessage.objects.select_for_update(of=("self",))
             .select_related("mailbox")
@@ -273,6 +276,8 @@ def _process_batch(message_ids: list[int]) -> None:
             .filter(pk__in=fresh)
             .order_by("received_at", "id")
         )
+        prefetch(parsed.values())
+        finished: list[InboundMessage] = []
         for inbound in rows:
             if inbound.state != InboundState.RECEIVED:
                 continue  # another worker finished it meanwhile
@@ -285,6 +290,9 @@ def _process_batch(message_ids: list[int]) -> None:
                     raise
                 except Exception as exc:
                     failure = exc
+                    # The savepoint undid whatever the batch had remembered from it (an
+                    # account just made, say): read everything afresh from here on.
+                    memo_clear()
             if failure is not None:
                 logger.warning("Incoming message %s was quarantined", inbound.pk, exc_info=failure)
                 # The savepoint undid the message's writes; its row must not point at them.
@@ -296,9 +304,9 @@ def _process_batch(message_ids: list[int]) -> None:
                 inbound.state = InboundState.PROCESSED
                 inbound.error = ""
             inbound.processed_at = timezone.now()
-            inbound.save(
-                update_fields=["state", "error", "processed_at", "ticket", "ticket_message"]
-            )
+            finished.append(inbound)
+        # Every row's outcome in one statement, in the same transaction as the work.
+        InboundMessage.objects.bulk_update(finished, OUTCOME_FIELDS)
 
 
 def inbound_receive(

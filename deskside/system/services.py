@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from deskside.system.memo import memo_forget, memoized
 from deskside.system.models import ConfigVersion, Heartbeat
 
 WORKER = "worker"
@@ -44,13 +45,22 @@ def database_update() -> int:
 
 
 def config_version(name: str) -> int:
-    """The current version of one kind of cached configuration (0 before any edit)."""
-    found = ConfigVersion.objects.filter(name=name).values_list("version", flat=True).first()
-    return int(found or 0)
+    """The current version of one kind of cached configuration (0 before any edit).
+
+    Read once per :func:`~deskside.system.memo.memo_scope` (a batch of mail asks for
+    every message); :func:`config_version_bump` forgets the remembered value.
+    """
+
+    def read() -> int:
+        found = ConfigVersion.objects.filter(name=name).values_list("version", flat=True).first()
+        return int(found or 0)
+
+    return memoized(("config_version", name), read)
 
 
 def config_version_bump(name: str) -> None:
     """Mark one kind of configuration as changed, inside the caller's transaction."""
+    memo_forget(("config_version", name))
     with transaction.atomic():
         updated = ConfigVersion.objects.filter(name=name).update(version=F("version") + 1)
         if not updated:

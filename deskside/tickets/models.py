@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from deskside.system.memo import memoized
+
 
 class Channel(models.TextChoices):
     """How the ticket reached the desk."""
@@ -370,5 +372,10 @@ class TicketSettings(models.Model):
 
     @classmethod
     def current(cls) -> TicketSettings:
-        found, _created = cls.objects.get_or_create(pk=1)
-        return found
+        """The one settings row (read once per :func:`~deskside.system.memo.memo_scope`)."""
+
+        def read() -> TicketSettings:
+            found, _created = cls.objects.get_or_create(pk=1)
+            return found
+
+        return memoized("ticket_settings", read)

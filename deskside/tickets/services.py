@@ -23,6 +23,7 @@ from deskside.coach import services as coach
 from deskside.lib.markdown import render_markdown
 from deskside.mail import tasks as mail
 from deskside.search.tasks import search_queue_reindex
+from deskside.system.memo import memoized
 from deskside.tickets.attachments import UploadedFile, attachments_save
 from deskside.tickets.models import (
     ACTIVE_KINDS,
@@ -55,14 +56,20 @@ UNSET: Any = _Unset()
 
 
 def default_status(kind: str) -> Status:
-    status = Status.objects.filter(kind=kind, is_default_for_kind=True).first()
-    if status is None:
-        status = Status.objects.filter(kind=kind).order_by("position").first()
+    """The status a ticket of ``kind`` gets when nobody chose one (read once per memo scope)."""
+    status = memoized(("default_status", kind), lambda: _default_status(kind))
     if status is None:
         raise ValidationError(
             _("No status of kind %(kind)s exists. Ask an administrator to add one."),
             params={"kind": kind},
         )
+    return status
+
+
+def _default_status(kind: str) -> Status | None:
+    status = Status.objects.filter(kind=kind, is_default_for_kind=True).first()
+    if status is None:
+        status = Status.objects.filter(kind=kind).order_by("position").first()
     return status
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import DatabaseError
 from django.test import Client, override_settings
 from django.urls import reverse
 from huey.contrib.djhuey import HUEY
@@ -203,15 +204,44 @@ def test_a_crash_before_the_move_imports_once_and_clears_on_the_next_poll(
     monkeypatch.setattr(imap, "_move", die)
     with pytest.raises(Crash):
         mailbox_poll(mailbox)
-    # The first message was committed, then the process "died" before moving it.
-    assert InboundMessage.objects.count() == 1
+    # Both messages (one chunk) were committed, then the process "died" before moving them.
+    assert InboundMessage.objects.count() == 2
     assert dovecot.count(mailbox.imap_username) == 2
 
     monkeypatch.undo()
     result = mailbox_poll(mailbox)
-    assert (result.stored, result.duplicates, result.moved) == (1, 1, 2)
+    assert (result.stored, result.duplicates, result.moved) == (0, 2, 2)
     assert sorted(bytes(row.raw) for row in InboundMessage.objects.all()) == sorted(raws)
     assert Ticket.objects.count() == 2
+    assert dovecot.count(mailbox.imap_username) == 0
+
+
+def test_a_message_that_cannot_be_saved_stays_on_the_server_and_the_ones_before_it_go(
+    dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mailbox = make_mailbox(dovecot)
+    first, refused, last = mail(), mail(body="disk full"), mail()
+    dovecot.append(mailbox.imap_username, first, refused, last)
+    receive = intake.inbound_receive
+
+    def failing_receive(*, raw: bytes, **kwargs: Any) -> intake.StoreResult:
+        if b"disk full" in raw:
+            raise DatabaseError("database or disk is full")
+        return receive(raw=raw, **kwargs)
+
+    monkeypatch.setattr(imap, "inbound_receive", failing_receive)
+    result = mailbox_poll(mailbox)
+
+    # One chunk: the first message was saved, so it is moved; the rest wait on the server.
+    assert "could not be saved" in result.error
+    assert (result.stored, result.moved, result.errors) == (1, 1, 1)
+    assert [bytes(row.raw) for row in InboundMessage.objects.all()] == [first]
+    assert dovecot.count(mailbox.imap_username) == 2
+    assert dovecot.count(mailbox.imap_username, mailbox.move_to_folder) == 1
+
+    monkeypatch.undo()
+    again = mailbox_poll(mailbox)
+    assert (again.stored, again.moved, again.error) == (2, 2, "")
     assert dovecot.count(mailbox.imap_username) == 0
 
 

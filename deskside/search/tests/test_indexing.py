@@ -109,3 +109,54 @@ def test_updating_an_entry_replaces_the_old_words(personas: Personas, desk: Desk
     index_ticket(ticket.pk)
     assert found(personas, "toaster") == []
     assert found(personas, "kettle") == [ticket.pk]
+
+
+def test_one_transaction_queues_one_index_job_for_all_its_tickets(
+    personas: Personas, desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from deskside.search import tasks
+
+    jobs: list[list[int]] = []
+    queue = tasks.index_tickets_task
+
+    def recorded(ids: list[int]) -> None:
+        jobs.append(ids)
+        queue(ids)
+
+    monkeypatch.setattr(tasks, "index_tickets_task", recorded)
+    with desk.committed(), transaction.atomic():
+        first = services.ticket_create(
+            actor=personas.requester, requester=personas.requester, subject="Printer jams",
+            body="Paper jam again.", channel="portal",
+        )  # fmt: skip
+        try:
+            with transaction.atomic():
+                # Its hooks are dropped with the savepoint; the others must still index all.
+                services.ticket_reply(ticket=first, actor=personas.agent, body="Open tray two.")
+                raise RuntimeError("undone")
+        except RuntimeError:
+            pass
+        second = services.ticket_create(
+            actor=personas.requester, requester=personas.requester, subject="Scanner slow",
+            body="It takes minutes.", channel="portal",
+        )  # fmt: skip
+    assert jobs == [sorted([first.pk, second.pk])]
+    assert found(personas, "jams") == [first.pk]
+    assert found(personas, "scanner") == [second.pk]
+    assert found(personas, "tray") == []
+
+
+def test_indexing_several_tickets_drops_the_ones_that_are_gone(
+    personas: Personas, desk: Desk
+) -> None:
+    from deskside.search.interface import index_tickets
+
+    kept = desk.ticket(personas.requester, "Projector dim")
+    gone = desk.ticket(personas.requester, "Projector loud")
+    gone_pk = gone.pk
+    TicketDocument.objects.filter(ticket=kept).update(subject="Stale")
+    gone.delete()
+    index_tickets([kept.pk, gone_pk, kept.pk])
+    assert list(TicketDocument.objects.values_list("ticket_id", "subject")) == [
+        (kept.pk, "Projector dim")
+    ]
