@@ -450,10 +450,9 @@ def desk_intake(corpus: list[bytes], scale: Scale) -> dict[str, Any]:
             "per_second": median_spread([run["done_per_second"] for run in done]),
             "runs": done,
         }
-        if all("accepted_per_second" in run for run in done):
-            results[label]["accepted_per_second"] = median_spread(
-                [run["accepted_per_second"] for run in done]
-            )
+        for key in intake.OPTIONAL_RATES:
+            if all(key in run for run in done):
+                results[label][key] = median_spread([run[key] for run in done])
     return results
 
 

@@ -14,6 +14,8 @@ are parsed so the intake's later steps can decide.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import codecs
 import contextlib
 import email
@@ -26,9 +28,9 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.header import Header, decode_header
 from email.message import Message
 from email.parser import BytesHeaderParser
+from typing import TYPE_CHECKING
 
 from deskside.mail.html import html_to_text, sanitise_html
 from deskside.tickets.attachments import UploadedFile, safe_filename
@@ -116,13 +118,14 @@ class ParsedMail:
 # --- Small, total helpers ---------------------------------------------------------------
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 _MSGID = re.compile(r"<([^<>\s]+)>")
 
 
 def _fix_surrogates(value: str) -> str:
     # The email package keeps undecodable header bytes as lone surrogates; turn them back
     # into bytes and decode those properly (raw UTF-8 headers are common).
-    if not any("\udc80" <= ch <= "\udcff" for ch in value):
+    if not _ESCAPED_BYTE.search(value):
         return value
     try:
         return decode_bytes(value.encode("utf-8", "surrogateescape"), "utf-8")
@@ -228,100 +231,221 @@ def extract_message_id(raw: bytes) -> str | None:
 
 # --- Headers ----------------------------------------------------------------------------
 
+if TYPE_CHECKING:
+    _Compat32 = email.policy.Compat32[Message]
+else:
+    _Compat32 = email.policy.Compat32
 
-class _Headers:
-    """Reads headers with the modern policy, falling back to a raw decode when it fails."""
 
-    def __init__(self, message: Message, raw: bytes) -> None:
-        self.message = message
-        self.raw = raw
-        self._compat: Message | None = None
+class _RawHeaderPolicy(_Compat32):
+    """compat32 parsing, with every header read back as the sender wrote it, unfolded.
 
-    def _fallback(self, name: str) -> list[str]:
-        if self._compat is None:
-            try:
-                self._compat = BytesHeaderParser(policy=email.policy.compat32).parsebytes(
-                    header_block(self.raw)
-                )
-            except Exception:
-                return []
-        values = []
-        for value in self._compat.get_all(name) or []:
-            if isinstance(value, Header):
-                # compat32 wraps undecodable bytes in a Header with an "unknown-8bit" part.
-                values.append(
-                    "".join(
-                        decode_bytes(chunk, charset) if isinstance(chunk, bytes) else chunk
-                        for chunk, charset in decode_header(value)
-                    )
-                )
-            else:
-                values.append(_decode_words(str(value)))
-        return values
+    The modern policy (``email.policy.default``) turns each header it is asked for into
+    a parsed object, which costs more than parsing the rest of the message; plain compat32
+    returns an ``email.header.Header`` with the bytes already replaced when a header holds
+    raw 8-bit bytes. Here a value is always the original text, undecodable bytes kept as
+    lone surrogates, and this module decodes encoded words, 8-bit bytes and addresses
+    itself, with its own charset fallbacks. Line breaks are removed (unfolding) exactly as
+    the modern policy does, so MIME parameters and Date values read the same.
+    """
 
-    def all(self, name: str) -> list[str]:
-        try:
-            values = [clean_text(str(value)) for value in self.message.get_all(name) or []]
-        except Exception:
-            return [clean_text(value) for value in self._fallback(name)]
-        if any("\ufffd" in value for value in values):
-            # Raw 8-bit bytes in a header (not RFC 2047 encoded) that the modern policy
-            # could only replace; decode them ourselves, with the charset fallbacks.
-            return [clean_text(value) for value in self._fallback(name)] or values
-        return values
+    def header_fetch_parse(self, name: str, value: str) -> str:
+        return _unfold(value)
 
-    def first(self, name: str) -> str:
-        values = self.all(name)
-        return values[0] if values else ""
 
-    def addresses(self, name: str) -> list[tuple[str, str]]:
-        """(display name, address) pairs; the address lower-cased, blanks skipped."""
-        pairs: list[tuple[str, str]] = []
-        try:
-            for header in self.message.get_all(name) or []:
-                for address in getattr(header, "addresses", ()):
-                    pairs.append((address.display_name or "", address.addr_spec or ""))
-        except Exception:
-            pairs = []
-        if not pairs:
-            pairs = email.utils.getaddresses(self._fallback(name))
-        result = []
-        for display, address in pairs:
-            address = clean_header_text(address).strip("<>").lower()
-            if address and address != "<>":
-                result.append((clean_header_text(display), address))
-        return result
+_POLICY = _RawHeaderPolicy()
+
+
+def _unfold(value: str) -> str:
+    return value.replace("\r", "").replace("\n", "")
+
+
+# An RFC 2047 encoded word, found as email.header finds them: =?charset?Q-or-B?text?=
+_ENCODED_WORD = re.compile(r"=\?([^?]*?)\?([qQbB])\?(.*?)\?=")
+_Q_ESCAPE = re.compile(rb"=([0-9A-Fa-f]{2})")
+
+
+def _word_bytes(encoding: str, text: str) -> bytes:
+    """The bytes an encoded word's text stands for; ValueError when it cannot be read."""
+    data = text.encode("ascii", "surrogateescape")  # real non-ASCII: UnicodeEncodeError
+    if encoding in "qQ":
+        return _Q_ESCAPE.sub(lambda m: bytes.fromhex(m.group(1).decode()), data.replace(b"_", b" "))
+    # Base64, as leniently as the email package reads it: fix the padding, then ignore
+    # characters outside the alphabet.
+    missing = b"==="[: 4 - len(data) % 4] if len(data) % 4 else b""
+    with contextlib.suppress(binascii.Error):
+        return base64.b64decode(data + missing, validate=True)
+    with contextlib.suppress(binascii.Error):
+        return base64.b64decode(data, validate=False)
+    with contextlib.suppress(binascii.Error):
+        return base64.b64decode(data + b"==", validate=False)
+    return data  # not base64 at all: the text as it is
 
 
 def _decode_words(value: str) -> str:
-    """Decode RFC 2047 encoded words by hand, each with the charset fallbacks."""
-    try:
-        parts = decode_header(value)
-    except Exception:
+    """A header value as clean text: RFC 2047 encoded words and raw 8-bit bytes decoded,
+    each with the charset fallbacks.
+
+    Adjacent encoded words in one charset are joined before decoding, so a character split
+    across two words survives; whitespace between encoded words is dropped (RFC 2047). A
+    word that cannot be decoded is kept as written.
+    """
+    if "=?" not in value:
         return clean_text(value)
-    out = []
-    for chunk, charset in parts:
-        if isinstance(chunk, bytes):
-            out.append(decode_bytes(chunk, charset))
-        else:
-            out.append(chunk)
-    return clean_text("".join(out))
-
-
-def _parse_date(headers: _Headers, message: Message) -> datetime | None:
-    try:
-        header = message.get("Date")
-        value = getattr(header, "datetime", None)
-        if value is None and header is not None:
-            value = email.utils.parsedate_to_datetime(str(header))
-    except Exception:
-        value = None
-    if value is None:
-        raw_value = headers.first("Date")
-        if not raw_value:
-            return None
+    pieces: list[str | tuple[bytes, str]] = []
+    position = 0
+    for match in _ENCODED_WORD.finditer(value):
+        text = value[position : match.start()]
+        position = match.end()
+        charset = match.group(1).partition("*")[0]  # drop an RFC 2231 language tag
         try:
-            value = email.utils.parsedate_to_datetime(raw_value)
+            data = _word_bytes(match.group(2), match.group(3))
+        except ValueError:
+            pieces.append(text + match.group(0))
+            continue
+        last = pieces[-1] if pieces else None
+        if isinstance(last, tuple) and not text.strip(" \t"):
+            if last[1].lower() == charset.lower():
+                pieces[-1] = (last[0] + data, last[1])
+                continue
+        elif text:
+            pieces.append(text)
+        pieces.append((data, charset))
+    pieces.append(value[position:])
+    return clean_text(
+        "".join(
+            _fix_surrogates(piece) if isinstance(piece, str) else decode_bytes(*piece)
+            for piece in pieces
+        )
+    )
+
+
+_PLACEHOLDER = re.compile("\ue000([0-9]+)\ue001")
+_PLAUSIBLE_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\Z")
+
+
+def _without_comments(value: str) -> str:
+    """An address header value without its (comments), which are never part of a name.
+
+    Quoted strings are left alone; with unbalanced quotes or brackets the value is
+    returned unchanged for the address parser to make what it can of it.
+    """
+    if "(" not in value:
+        return value
+    out: list[str] = []
+    depth = 0
+    quoted = escaped = False
+    for char in value:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif quoted:
+            quoted = char != '"'
+        elif char == '"' and not depth:
+            quoted = True
+        elif char == "(":
+            depth += 1
+            continue
+        elif char == ")" and depth:
+            depth -= 1
+            if not depth:
+                out.append(" ")
+            continue
+        if not depth:
+            out.append(char)
+    return value if depth or quoted else "".join(out)
+
+
+def _address_pairs(name: str, value: str) -> list[tuple[str, str]]:
+    """(display name, address) pairs in one raw address header value.
+
+    Encoded words are set aside before the value is split, so a comma, bracket or
+    parenthesis inside an encoded display name cannot split or cut an address; they are
+    decoded afterwards, in display names only.
+    """
+    words: list[str] = []
+
+    def set_aside(match: re.Match[str]) -> str:
+        words.append(match.group(0))
+        return f"\ue000{len(words) - 1}\ue001"
+
+    def restore(text: str) -> str:
+        return _PLACEHOLDER.sub(
+            lambda m: words[int(m.group(1))] if int(m.group(1)) < len(words) else m.group(0),
+            text,
+        )
+
+    protected = _without_comments(_ENCODED_WORD.sub(set_aside, value))
+    pairs = [
+        (_decode_words(restore(display)), restore(address))
+        for display, address in email.utils.getaddresses([protected])
+    ]
+    found = [address for _, address in pairs if address]
+    if any(not _PLAUSIBLE_ADDRESS.match(address) for address in found) or (
+        not found and "@" in value
+    ):
+        # Not mail a client wrote ("a@b c@d", a name without an address), or refused by
+        # a stricter getaddresses (Python 3.11.10 and later): the full RFC 5322 parser is
+        # slow, but better at recovering what the sender meant.
+        with contextlib.suppress(Exception):
+            header = email.policy.default.header_factory(name, value)
+            recovered = [
+                (_decode_words(address.display_name or ""), address.addr_spec or "")
+                for address in getattr(header, "addresses", ())
+            ]
+            return recovered or pairs
+    return pairs
+
+
+class _Headers:
+    """A message's headers by lower-cased name, as the sender wrote them but unfolded."""
+
+    def __init__(self, message: Message) -> None:
+        self._values: dict[str, list[str]] = {}
+        for name, value in message.raw_items():
+            self._values.setdefault(name.lower(), []).append(_unfold(str(value)))
+
+    def raw(self, name: str) -> list[str]:
+        return self._values.get(name.lower(), [])
+
+    def first(self, name: str) -> str:
+        """The first value, decoded (encoded words and raw 8-bit bytes) and cleaned."""
+        values = self.raw(name)
+        return _decode_words(values[0]) if values else ""
+
+    def ids(self, name: str, *, every: bool = False) -> str:
+        """A Message-ID, In-Reply-To or References value (every one of them, joined, if
+        asked), cleaned but not decoded: RFC 2047 does not apply to IDs, and
+        :func:`extract_message_id` must find the same ID in the same message."""
+        values = self.raw(name) if every else self.raw(name)[:1]
+        return " ".join(clean_text(value) for value in values)
+
+    def addresses(self, name: str) -> list[tuple[str, str]]:
+        """(display name, address) pairs; the address lower-cased, blanks skipped."""
+        result = []
+        for value in self.raw(name):
+            try:
+                pairs = _address_pairs(name, value)
+            except Exception:  # noqa: S112  (one unreadable header; read the others)
+                continue
+            for display, address in pairs:
+                address = clean_header_text(address).strip("<>").lower()
+                if address and address != "<>":
+                    result.append((clean_header_text(display), address))
+        return result
+
+
+def _parse_date(headers: _Headers) -> datetime | None:
+    values = headers.raw("Date")
+    if not values:
+        return None
+    try:
+        value = email.utils.parsedate_to_datetime(values[0])
+    except Exception:
+        # Raw 8-bit bytes or control characters in it: try again with them decoded.
+        try:
+            value = email.utils.parsedate_to_datetime(headers.first("Date"))
         except Exception:
             return None
     if value.tzinfo is None:
@@ -446,9 +570,7 @@ def _filename(part: Message, content_type: str, number: int) -> str:
         name = part.get_filename() or ""
     except Exception:
         name = ""
-    name = clean_header_text(name)
-    if "=?" in name:
-        name = clean_header_text(_decode_words(name))
+    name = clean_header_text(_decode_words(name))
     if not name:
         extension = mimetypes.guess_extension(content_type) or (
             ".txt" if content_type.startswith("text/") else ".bin"
@@ -510,12 +632,12 @@ class _Walker:
             if content_type == "text/html":
                 self.html_parts.append(_part_text(part))
                 return
-        content_id = normalise_message_id(str(part.get("Content-ID") or "")) or ""
+        content_id = normalise_message_id(_decode_words(part.get("Content-ID") or "")) or ""
         self.parsed.attachments.append(
             MailAttachment(
                 name=_filename(part, content_type, len(self.parsed.attachments) + 1),
                 content=_payload_bytes(part),
-                content_type=content_type,
+                content_type=content_type if content_type.isascii() else clean_text(content_type),
                 content_id=content_id,
                 is_inline=disposition == "inline" or (disposition is None and bool(content_id)),
             )
@@ -530,12 +652,12 @@ class _Walker:
                 extract_message_id(content)
             )
         try:
-            name = part.get_filename() or ""
+            name = _decode_words(part.get_filename() or "")
         except Exception:
             name = ""
         if not name and isinstance(inner, Message):
             try:
-                name = clean_header_text(str(inner.get("Subject") or ""))
+                name = _decode_words(inner.get("Subject") or "")
             except Exception:
                 name = ""
         name = safe_filename(clean_header_text(name) or "Forwarded message")
@@ -553,9 +675,11 @@ class _Walker:
             if not isinstance(block, Message):
                 continue
             try:
-                recipient = str(block.get("Final-Recipient") or block.get("Original-Recipient"))
-                action = str(block.get("Action") or "")
-                status = str(block.get("Status") or "")
+                recipient = _decode_words(
+                    str(block.get("Final-Recipient") or block.get("Original-Recipient"))
+                )
+                action = _decode_words(block.get("Action") or "")
+                status = _decode_words(block.get("Status") or "")
             except Exception:  # noqa: S112  (one unreadable recipient block; read the rest)
                 continue
             address = clean_header_text(recipient.split(";", 1)[-1]).strip("<>").lower()
@@ -598,7 +722,7 @@ def parse_message(raw: bytes) -> ParsedMail:
     if not raw or not raw.strip():
         raise UnparseableMessage("The message is empty.")
     try:
-        message = email.message_from_bytes(raw, policy=email.policy.default)
+        message = email.message_from_bytes(raw, policy=_POLICY)
     except Exception as exc:  # RecursionError on absurd nesting, parser bugs
         logger.warning("Could not parse an incoming message's structure", exc_info=True)
         parsed = ParsedMail(defects=[f"The message structure could not be read: {exc!r}"])
@@ -608,7 +732,7 @@ def parse_message(raw: bytes) -> ParsedMail:
             raise UnparseableMessage("Nothing readable was found in the message.") from exc
         return parsed
 
-    headers = _Headers(message, raw)
+    headers = _Headers(message)
     parsed = ParsedMail()
     senders = headers.addresses("From")
     if senders:
@@ -617,11 +741,11 @@ def parse_message(raw: bytes) -> ParsedMail:
     parsed.to = [address for _, address in headers.addresses("To")]
     parsed.cc = [address for _, address in headers.addresses("Cc")]
     parsed.subject = clean_header_text(headers.first("Subject"))
-    parsed.message_id = normalise_message_id(headers.first("Message-ID"))
-    parsed.in_reply_to = message_ids(headers.first("In-Reply-To"))
-    parsed.references = message_ids(" ".join(headers.all("References")))
-    parsed.date = _parse_date(headers, message)
-    if message.get("Return-Path") is not None:
+    parsed.message_id = normalise_message_id(headers.ids("Message-ID"))
+    parsed.in_reply_to = message_ids(headers.ids("In-Reply-To"))
+    parsed.references = message_ids(headers.ids("References", every=True))
+    parsed.date = _parse_date(headers)
+    if headers.raw("Return-Path"):
         return_path = clean_header_text(headers.first("Return-Path"))
         parsed.return_path = return_path.strip("<>").lower()
     parsed.auto_submitted = clean_header_text(headers.first("Auto-Submitted")).lower()
@@ -681,8 +805,7 @@ def header_summary(raw: bytes) -> HeaderSummary:
     """
     block = header_block(raw)
     try:
-        message = email.message_from_bytes(block, policy=email.policy.default)
-        headers = _Headers(message, block)
+        headers = _Headers(email.message_from_bytes(block, policy=_POLICY))
         senders = headers.addresses("From")
         from_name, from_address = senders[0] if senders else ("", "")
         return HeaderSummary(
@@ -690,7 +813,7 @@ def header_summary(raw: bytes) -> HeaderSummary:
             from_address=from_address,
             to=[address for _, address in headers.addresses("To")],
             subject=clean_header_text(headers.first("Subject")),
-            date=_parse_date(headers, message),
+            date=_parse_date(headers),
         )
     except Exception:  # a list of mail must still show the rows it cannot read
         logger.warning("Could not read the headers of a stored message", exc_info=True)

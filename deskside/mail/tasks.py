@@ -34,7 +34,15 @@ def deliver_task(outbound_id: int) -> None:
     outbound_deliver(outbound_id)
 
 
-@db_task(retries=3, retry_delay=30)  # type: ignore[untyped-decorator]  # huey is untyped
+# Incoming mail goes onto the desk before the queue's other work (acknowledgements, the
+# search index): under a burst, agents see the tickets first and the follow-ups trail by
+# seconds, rather than each message waiting behind the previous ones' follow-ups.
+INTAKE_PRIORITY = 10
+
+
+@db_task(  # type: ignore[untyped-decorator]  # huey is untyped
+    retries=3, retry_delay=30, priority=INTAKE_PRIORITY
+)
 def inbound_process_task(inbound_id: int) -> None:
     """Parse and apply one stored incoming message (queued by ``inbound_receive``), with
     other mail waiting behind it in the same batch (see ``inbound_process_with_batch``)."""

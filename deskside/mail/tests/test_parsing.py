@@ -15,6 +15,7 @@ from deskside.mail.parsing import (
     UnparseableMessage,
     decode_bytes,
     extract_message_id,
+    header_summary,
     parse_message,
     trim_text,
 )
@@ -215,6 +216,126 @@ def test_ordinary_mail_is_not_flagged() -> None:
         mail = parse(name)
         assert (mail.auto_submitted, mail.precedence, mail.list_id) == ("", "", "")
         assert not mail.is_bounce
+
+
+# --- Headers: encoded words, raw 8-bit bytes, addresses -----------------------------------
+
+
+def test_encoded_display_name_with_a_comma_does_not_split_the_address() -> None:
+    mail = parse_message(
+        b"From: =?utf-8?q?Garc=C3=ADa=2C_Jos=C3=A9?= <Jose@Example.com>\r\n"
+        # A literal comma inside an encoded word breaks RFC 2047, but clients send it.
+        b"To: =?utf-8?q?Desk,_IT?= <help@deskside.test>, =?utf-8?b?RG9lLCBKb2hu?= <j@x.com>,\r\n"
+        b' "Q, R" <q@r.com>, plain@x.com\r\n'
+        b"Cc: =?utf-8?q?Caf=C3=A9_(IT)?= <cafe@x.com>\r\n\r\nbody"
+    )
+    assert (mail.from_name, mail.from_address) == ("García, José", "jose@example.com")
+    assert mail.to == ["help@deskside.test", "j@x.com", "q@r.com", "plain@x.com"]
+    assert mail.cc == ["cafe@x.com"]
+    assert header_summary(b"From: =?utf-8?q?Doe=2C_J?= <dj@x.com>\n\n").from_name == "Doe, J"
+
+
+def test_address_headers_groups_comments_and_junk() -> None:
+    mail = parse_message(
+        b"From: Ada (personal) <Ada@Example.com>\n"
+        b"To: undisclosed-recipients:;\n"
+        b'Cc: Team: one@x.com, "Smith (IT)" <two@x.com>;, three@x.com (comma, here)\n'
+        b"Reply-To: a@b.com c@d.com\n\nbody"  # two addresses without a comma
+    )
+    assert (mail.from_name, mail.from_address) == ("Ada", "ada@example.com")
+    assert mail.to == []
+    assert mail.cc == ["one@x.com", "two@x.com", "three@x.com"]
+    assert mail.reply_to == ["a@b.com"]
+    quoted = parse_message(b'From: "Smith (IT)" <s@x.com>\n\nbody')
+    assert quoted.from_name == "Smith (IT)"
+    nameless = parse_message(b"From: Ada Requester\nSubject: no address\n\nbody")
+    assert "@" not in nameless.from_address  # rejected later as having no sender
+
+
+def test_raw_8bit_headers_are_decoded_with_fallbacks() -> None:
+    mail = parse_message(
+        b"From: J\xc3\xbcrgen M\xc3\xbcller <j@x.de>\r\n"
+        b"To: Zo\xe9 Dupont <zoe@example.fr>, J\xc3\xbcrgen <j@x.de>\r\n"
+        b"Subject: =?utf-8?q?Re:?= Caf\xc3\xa9 \xe2\x80\x93 ok\r\n\r\nbody"
+    )
+    assert mail.from_name == "Jürgen Müller"
+    assert mail.to == ["zoe@example.fr", "j@x.de"]
+    # Raw UTF-8 next to an encoded word: both decode.
+    assert mail.subject == "Re: Café \u2013 ok"
+    latin_1 = parse_message(b"From: Zo\xe9 Dupont <zoe@example.fr>\n\nbody")
+    assert latin_1.from_name == "Zoé Dupont"  # not valid UTF-8: Windows-1252
+    assert header_summary(b"Subject: Clavier cass\xe9\n\n").subject == "Clavier cassé"
+
+
+def test_encoded_word_edge_cases() -> None:
+    def subject(value: bytes) -> str:
+        return parse_message(b"From: a@b.com\nSubject: " + value + b"\n\nbody").subject
+
+    # A character split across two encoded words, and the folding between them.
+    assert subject(b"=?utf-8?b?4oA=?=\n =?utf-8?b?kw==?= ok") == "\u2013 ok"
+    assert subject(b"=?utf-8?q?a?= =?utf-8?q?b?= c =?iso-8859-1?q?=E9?=") == "ab c é"
+    assert subject(b"=?x-unknown?q?caf=E9?=") == "café"  # unknown charset: fallbacks
+    assert subject(b"=?utf-8?b?Y2Fm6Q==?=") == "café"  # declared UTF-8, really Latin-1
+    assert subject(b"=?utf-8*en?q?lang?=") == "lang"  # RFC 2231 language tag
+    assert subject(b"=?utf-8?q?ctrl=00=07?=x") == "ctrlx"  # control characters removed
+
+
+def test_message_ids_are_cleaned_but_never_decoded() -> None:
+    raw = (
+        b"From: a@b.com\n"
+        b"Message-ID: <=?utf-8?q?x?=@y>\n"
+        b"In-Reply-To: <=?utf-8?q?x?=@y>\n"
+        b"References: <r0@x>\n " + b"\n ".join(b"<r%d@x>" % i for i in range(1, 40)) + b"\n\nbody"
+    )
+    mail = parse_message(raw)
+    assert mail.message_id == extract_message_id(raw) == "=?utf-8?q?x?=@y"
+    assert mail.in_reply_to == ["=?utf-8?q?x?=@y"]
+    assert mail.references == [f"r{i}@x" for i in range(40)]  # long and folded
+
+
+def test_attachment_filenames_in_every_encoding() -> None:
+    def name(disposition: bytes) -> str:
+        raw = (
+            b"From: a@b.com\nContent-Type: multipart/mixed; boundary=b\n\n--b\n"
+            b"Content-Type: application/pdf\n" + disposition + b"\n\n%PDF\n--b--\n"
+        )
+        [attachment] = parse_message(raw).attachments
+        assert attachment.content == b"%PDF"
+        return attachment.name
+
+    assert name(b'Content-Disposition: attachment; filename="f\xc3\xbcr.pdf"') == "für.pdf"
+    assert name(b'Content-Disposition: attachment; filename="f\xfcr.pdf"') == "für.pdf"
+    assert name(b"Content-Disposition: attachment; filename*=iso-8859-1''f%FCr.pdf") == "für.pdf"
+    assert (
+        name(b'Content-Disposition: attachment; filename="=?utf-8?q?f=C3=BCr?=.pdf"') == "für.pdf"
+    )
+    assert name(
+        b"Content-Disposition: attachment;\n filename*0*=utf-8''f%C3%BC;\n filename*1=r.pdf"
+    ) == ("für.pdf")
+    assert name(b"Content-Disposition: attachment") == "attachment-1.pdf"
+
+
+def test_bare_lf_folded_headers_and_a_forwarded_message() -> None:
+    raw = (
+        b"From: Lena\n Lead <lena@example.com>\n"
+        b"To: a@x.com,\n\tb@x.com\n"
+        b"Subject: Fwd:\n =?utf-8?q?caf=C3=A9?=\n"
+        b"Date: Mon, 10 Mar 2025\n 08:45:00 +0100\n"
+        b"Content-Type: multipart/mixed;\n boundary=outer\n\n"
+        b"--outer\nContent-Type: text/plain\n\nSee attached.\n"
+        b"--outer\nContent-Type: message/rfc822\n\n"
+        b"From: ceo@examp1e.com\nSubject: =?utf-8?q?Zahlung_f=C3=BCr?= heute\n\nWire it.\n"
+        b"--outer--\n"
+    )
+    mail = parse_message(raw)
+    assert (mail.from_name, mail.from_address) == ("Lena Lead", "lena@example.com")
+    assert mail.to == ["a@x.com", "b@x.com"]
+    assert mail.subject == "Fwd: café"
+    assert mail.date == datetime(2025, 3, 10, 7, 45, tzinfo=UTC)
+    assert mail.text == "See attached."
+    [forwarded] = mail.attachments
+    assert forwarded.name == "Zahlung für heute.eml"
+    assert parse_message(forwarded.content).text == "Wire it."
 
 
 # --- Hostile HTML ----------------------------------------------------------------------
