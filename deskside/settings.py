@@ -160,7 +160,7 @@ DATABASES: dict[str, dict[str, Any]]
 if _db.engine == "sqlite":
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "deskside.lib.sqlite",
             "NAME": _db.name,
             "OPTIONS": {
                 # IMMEDIATE takes the write lock at BEGIN, so two writers queue politely
