@@ -29,3 +29,18 @@ class ConfigVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
+
+
+class RateCounter(models.Model):
+    """Attempts so far in one fixed window of one rate limit (see deskside/lib/ratelimit.py).
+
+    Counted with one upsert per attempt, shared by every process using the database. Rows
+    of windows that have ended are deleted by a periodic job.
+    """
+
+    name = models.CharField(max_length=150, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.count}"

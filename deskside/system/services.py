@@ -9,7 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from deskside.system.memo import memo_forget, memoized
-from deskside.system.models import ConfigVersion, Heartbeat
+from deskside.system.models import ConfigVersion, Heartbeat, RateCounter
 
 WORKER = "worker"
 
@@ -65,3 +65,9 @@ def config_version_bump(name: str) -> None:
         updated = ConfigVersion.objects.filter(name=name).update(version=F("version") + 1)
         if not updated:
             ConfigVersion.objects.get_or_create(name=name, defaults={"version": 1})
+
+
+def rate_counters_expire(*, now: datetime | None = None) -> int:
+    """Delete the counters of rate-limit windows that have ended; returns how many."""
+    deleted, _by_model = RateCounter.objects.filter(expires_at__lte=now or timezone.now()).delete()
+    return deleted

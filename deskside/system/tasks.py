@@ -10,7 +10,7 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task
 
-from deskside.system.services import heartbeat_record
+from deskside.system.services import heartbeat_record, rate_counters_expire
 
 
 @db_periodic_task(crontab(minute="*"))  # type: ignore[untyped-decorator]  # huey is untyped
@@ -26,3 +26,9 @@ def heartbeat_on_start() -> None:
 
     heartbeat_record()
     close_old_connections()
+
+
+@db_periodic_task(crontab(minute="*/10"))  # type: ignore[untyped-decorator]  # huey is untyped
+def rate_counters_expire_task() -> None:
+    """Every ten minutes, drop the counters of rate-limit windows that have ended."""
+    rate_counters_expire()
