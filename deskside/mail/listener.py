@@ -24,6 +24,7 @@ import logging
 import queue
 import socket
 import threading
+import time
 import unicodedata
 import weakref
 from collections.abc import Callable
@@ -33,6 +34,8 @@ from typing import Any, TypeVar
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.db import close_old_connections, connections
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils.translation import gettext
 
 from deskside.mail.intake import inbound_receive, max_message_bytes
@@ -66,6 +69,13 @@ IDLE_TIMEOUT_SECONDS = 300
 # headers from broken software) sometimes breaks that; refusing it would bounce someone's
 # mail for a technicality. Longer lines are accepted, still with a bound on memory.
 LINE_LENGTH_LIMIT = 64 * 1024
+# Each RCPT asks which mailbox an address belongs to, and under a burst the same few
+# addresses come hundreds of times a second. A listener keeps each answer this long: a
+# mailbox added, switched off or removed in another process is honoured within this many
+# seconds (at once when the change is made in the listener's own process).
+MAILBOX_CACHE_SECONDS = 5.0
+# Bounded, so a flood of made-up recipients cannot grow it without end.
+MAILBOX_CACHE_SIZE = 1000
 
 T = TypeVar("T")
 
@@ -227,6 +237,17 @@ class IntakeLMTP(_IntakeProtocol, LMTP):
     speaks_lmtp = True
 
 
+# Every live handler, so an edit to a mailbox in this process is seen at once.
+_handlers: weakref.WeakSet[IntakeHandler] = weakref.WeakSet()
+
+
+@receiver(post_save, sender=Mailbox)
+@receiver(post_delete, sender=Mailbox)
+def _mailbox_changed(**kwargs: Any) -> None:
+    for handler in list(_handlers):
+        handler.forget_mailboxes()
+
+
 class IntakeHandler:
     """aiosmtpd's handler: check recipients, hand each message to the intake."""
 
@@ -240,9 +261,27 @@ class IntakeHandler:
         self.storing = 0
         self.idle = asyncio.Event()
         self.idle.set()
+        self._mailboxes: dict[str, tuple[float, Mailbox | None]] = {}
+        _handlers.add(self)
 
     async def _in_thread(self, job: Callable[[], T]) -> T:
         return await self.loop.run_in_executor(self.threads, job)
+
+    async def _mailbox(self, address: str) -> Mailbox | None:
+        """:func:`mailbox_for`, remembered for :data:`MAILBOX_CACHE_SECONDS`."""
+        key = address.strip().lower()
+        now = time.monotonic()
+        known = self._mailboxes.get(key)
+        if known is not None and now - known[0] < MAILBOX_CACHE_SECONDS:
+            return known[1]
+        mailbox = await self._in_thread(partial(mailbox_for, key))
+        if len(self._mailboxes) >= MAILBOX_CACHE_SIZE:
+            self._mailboxes.clear()
+        self._mailboxes[key] = (now, mailbox)
+        return mailbox
+
+    def forget_mailboxes(self) -> None:
+        self._mailboxes.clear()
 
     async def handle_exception(self, error: Exception) -> str:
         # aiosmtpd would answer a permanent "500" naming the exception: the mail would
@@ -262,7 +301,7 @@ class IntakeHandler:
         if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
             return "452 4.5.3 Too many recipients"
         try:
-            mailbox = await self._in_thread(partial(mailbox_for, address))
+            mailbox = await self._mailbox(address)
         except Exception:
             logger.exception("Could not check recipient <%s> from %s", shown, session.peer)
             return "451 4.3.0 Cannot check this address right now; please try again later"

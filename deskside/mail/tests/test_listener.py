@@ -176,6 +176,32 @@ def test_the_greeting_names_no_software_and_advertises_the_size_limit(
         assert b"Python" not in banner
 
 
+def test_recipients_are_looked_up_once_and_a_mailbox_edit_is_seen_at_once(
+    lmtp_server: Listener, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from deskside.mail import listener as listener_module
+
+    looked_up: list[str] = []
+    real_lookup = listener_module.mailbox_for
+
+    def counted(address: str) -> Mailbox | None:
+        looked_up.append(address)
+        return real_lookup(address)
+
+    monkeypatch.setattr(listener_module, "mailbox_for", counted)
+    with closing(smtp_client(lmtp_server)) as client:
+        for _ in range(3):
+            assert client.mail("ada@example.com")[0] == 250
+            assert client.rcpt("HELP@deskside.test")[0] == 250
+            client.rset()
+        assert looked_up == ["help@deskside.test"]  # the next two were remembered
+        mailbox.is_active = False
+        mailbox.save()  # in this process: the listener forgets what it knew at once
+        assert client.mail("ada@example.com")[0] == 250
+        assert client.rcpt(HELP)[0] == 550
+        client.quit()
+
+
 def test_lmtp_answers_once_per_recipient_and_stores_the_message_once(
     lmtp_server: Listener,
 ) -> None:
