@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,8 +116,13 @@ def _visible_exists(user: User, outer_id: str) -> tuple[str, Params]:
     return f"EXISTS ({sql})", list(params)
 
 
-def _sqlite(user: User, terms: Terms, limit: int) -> list[tuple[Any, ...]]:
-    visible_sql, visible_params = _visible_exists(user, "knowledge_article_fts.rowid")
+# The article id column each engine's query checks against the permission gate.
+_SQLITE_ARTICLE_ID = "knowledge_article_fts.rowid"
+_POSTGRES_ARTICLE_ID = "d.article_id"
+
+
+def _sqlite(visible: tuple[str, Params], terms: Terms, limit: int) -> list[tuple[Any, ...]]:
+    visible_sql, visible_params = visible
     marks = "char(57344), char(57345)"  # MARK_START and MARK_STOP
     sql = (
         "SELECT knowledge_article_fts.rowid, "  # noqa: S608
@@ -136,14 +142,14 @@ def _sqlite(user: User, terms: Terms, limit: int) -> list[tuple[Any, ...]]:
         return []
 
 
-def _postgres(user: User, terms: Terms, limit: int) -> list[tuple[Any, ...]]:
+def _postgres(visible: tuple[str, Params], terms: Terms, limit: int) -> list[tuple[Any, ...]]:
     plain, prefix = terms.postgres()
     query = "plainto_tsquery('deskside_search', %s)"
     query_params: Params = [plain]
     if prefix is not None:
         query = f"({query} && to_tsquery('deskside_search', %s))"
         query_params.append(prefix)
-    visible_sql, visible_params = _visible_exists(user, "d.article_id")
+    visible_sql, visible_params = visible
     title_options = f"StartSel={MARK_START}, StopSel={MARK_STOP}, HighlightAll=true"
     snippet_options = (
         f"StartSel={MARK_START}, StopSel={MARK_STOP}, MaxWords={SNIPPET_WORDS}, "
@@ -184,29 +190,49 @@ def _title_html(highlighted: str, title: str) -> SafeString:
 
 def search_articles(user: User, query: str, limit: int = 20) -> list[ArticleHit]:
     """The articles ``user`` may see that match ``query``, best match first."""
-    terms = parse_terms(query)
-    if not terms:
-        return []
-    limit = max(0, min(limit, MAX_RESULTS))
+    return next(search_articles_each(user, [query], limit))
+
+
+def search_articles_each(
+    user: User, queries: Iterable[str], limit: int = 20
+) -> Iterator[list[ArticleHit]]:
+    """:func:`search_articles` for each query in turn, as the caller asks for the next.
+
+    For several searches as one person (article suggestions try a few): the permission
+    gate is built and compiled once for them all, and a caller that has found enough
+    simply stops asking, so the remaining searches never run.
+    """
     if connection.vendor == "postgresql":
-        rows = _postgres(user, terms, limit)
+        engine, article_id = _postgres, _POSTGRES_ARTICLE_ID
     elif connection.vendor == "sqlite":
-        rows = _sqlite(user, terms, limit)
+        engine, article_id = _sqlite, _SQLITE_ARTICLE_ID
     else:
         raise RuntimeError(f"Search does not support the {connection.vendor} database.")
-    # Loaded again through the gate: an article moved out of reach since is left out.
-    articles = (
-        permissions.visible(user, Article)
-        .select_related("category")
-        .in_bulk([int(row[0]) for row in rows])
-    )
-    return [
-        ArticleHit(
-            article=articles[int(row[0])],
-            rank=float(row[1]),
-            title_html=_title_html(row[2] or "", articles[int(row[0])].title),
-            snippet_html=marked_html(row[3] or ""),
-        )
-        for row in rows
-        if int(row[0]) in articles
-    ]
+    limit = max(0, min(limit, MAX_RESULTS))
+    visible: tuple[str, Params] | None = None
+    loading: models.QuerySet[Article] | None = None
+    for query in queries:
+        terms = parse_terms(query)
+        if not terms:
+            yield []
+            continue
+        if visible is None:
+            visible = _visible_exists(user, article_id)
+        rows = engine(visible, terms, limit)
+        if not rows:
+            yield []
+            continue
+        if loading is None:
+            loading = permissions.visible(user, Article).select_related("category")
+        # Loaded again through the gate: an article moved out of reach since is left out.
+        articles = loading.in_bulk([int(row[0]) for row in rows])
+        yield [
+            ArticleHit(
+                article=articles[int(row[0])],
+                rank=float(row[1]),
+                title_html=_title_html(row[2] or "", articles[int(row[0])].title),
+                snippet_html=marked_html(row[3] or ""),
+            )
+            for row in rows
+            if int(row[0]) in articles
+        ]

@@ -25,8 +25,9 @@ from deskside.knowledge.models import (
     Visibility,
 )
 from deskside.knowledge.policies import may_write_articles
-from deskside.knowledge.search import ArticleHit, search_articles
+from deskside.knowledge.search import ArticleHit, search_articles, search_articles_each
 from deskside.search.query import MAX_QUERY_LENGTH
+from deskside.system.memo import memoized
 from deskside.tickets.models import Ticket
 
 
@@ -134,16 +135,33 @@ def _portal_listed(article: Article) -> bool:
     return article.state == ArticleState.PUBLISHED and article.visibility == Visibility.PUBLIC
 
 
+def _read_portal_lists_articles() -> bool:
+    return Article.objects.filter(
+        state=ArticleState.PUBLISHED, visibility=Visibility.PUBLIC
+    ).exists()
+
+
+def portal_lists_articles() -> bool:
+    """Whether any article is published for everyone, so that there is anything to suggest.
+
+    One cheap query, read once per :func:`~deskside.system.memo.memo_scope`: a batch of
+    acknowledgements on a desk without a knowledge base searches nothing at all.
+    """
+    return memoized("knowledge_portal_lists_articles", _read_portal_lists_articles)
+
+
 def articles_suggested(user: User, queries: Sequence[str], limit: int) -> list[ArticleHit]:
     """Up to ``limit`` articles the portal lists for ``user`` matching the queries in turn.
 
     Published public articles only, even for staff, since suggestions are what a
-    requester would be shown.
+    requester would be shown; when there are none at all, nothing is searched.
     """
     hits: list[ArticleHit] = []
+    if not queries or not portal_lists_articles():
+        return hits
     seen: set[int] = set()
-    for query in queries:
-        for hit in search_articles(user, query, limit * 4):
+    for found in search_articles_each(user, queries, limit * 4):
+        for hit in found:
             if _portal_listed(hit.article) and hit.article.pk not in seen:
                 seen.add(hit.article.pk)
                 hits.append(hit)

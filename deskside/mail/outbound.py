@@ -31,12 +31,14 @@ import re
 import secrets
 import smtplib
 import unicodedata
+from collections.abc import Iterable
 from email.headerregistry import Address
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.core.validators import validate_email
 from django.db.models import F
 from django.utils import timezone
@@ -231,32 +233,105 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"[:2000]
 
 
-def outbound_deliver(outbound_id: int) -> bool:
-    """Send one recorded mail. Returns True when it went, or when there is nothing to do.
+# Mail in any other state was sent already, or is not to be sent.
+_SENDABLE = frozenset({OutboundState.QUEUED, OutboundState.FAILED})
 
-    No transaction is held while talking to the mail server: on SQLite that would block
-    every other write for as long as the server takes. A temporary failure is recorded
-    and re-raised so the job retries it; a permanent one is recorded and not retried.
-    """
-    outbound = OutboundMail.objects.filter(pk=outbound_id).first()
-    if outbound is None or outbound.state not in (OutboundState.QUEUED, OutboundState.FAILED):
-        return True
+
+def _record_failure(outbound: OutboundMail, exc: Exception) -> bool:
+    """Record that sending ``outbound`` failed with ``exc``; whether it may work later."""
+    OutboundMail.objects.filter(pk=outbound.pk).update(
+        state=OutboundState.FAILED, attempts=F("attempts") + 1, last_error=_describe(exc)
+    )
+    if _is_permanent(exc):
+        logger.warning("Mail server refused outgoing mail %s for good: %s", outbound.pk, exc)
+        return False
+    return True
+
+
+def _send(outbound: OutboundMail, connection: BaseEmailBackend | None) -> bool:
     rows = OutboundMail.objects.filter(pk=outbound.pk)
     try:
-        build_email(outbound).send()
+        email = build_email(outbound)
+        # None: Django's default backend, with a connection opened for this mail alone.
+        email.connection = connection
+        email.send()
     except UnsafeHeaderError as exc:
         logger.error("Outgoing mail %s was not sent: %s", outbound.pk, exc)
         rows.update(state=OutboundState.FAILED, attempts=F("attempts") + 1, last_error=str(exc))
         return False
     except Exception as exc:
-        rows.update(
-            state=OutboundState.FAILED, attempts=F("attempts") + 1, last_error=_describe(exc)
-        )
-        if _is_permanent(exc):
-            logger.warning("Mail server refused outgoing mail %s for good: %s", outbound.pk, exc)
+        if not _record_failure(outbound, exc):
             return False
         raise
     rows.update(
         state=OutboundState.SENT, attempts=F("attempts") + 1, last_error="", sent_at=timezone.now()
     )
     return True
+
+
+def outbound_deliver(outbound_id: int, *, connection: BaseEmailBackend | None = None) -> bool:
+    """Send one recorded mail. Returns True when it went, or when there is nothing to do.
+
+    No transaction is held while talking to the mail server: on SQLite that would block
+    every other write for as long as the server takes. A temporary failure is recorded
+    and re-raised so the job retries it; a permanent one is recorded and not retried.
+    ``connection``: an open connection to send it over (see :func:`outbound_deliver_many`);
+    by default one is opened for this mail and closed again.
+    """
+    outbound = OutboundMail.objects.filter(pk=outbound_id).first()
+    if outbound is None or outbound.state not in _SENDABLE:
+        return True
+    return _send(outbound, connection)
+
+
+def _close_quietly(connection: BaseEmailBackend) -> None:
+    try:
+        connection.close()
+    except Exception:
+        # Closing is a courtesy to the server: a conversation that broke is simply dropped.
+        logger.info("Closing the connection to the mail server failed", exc_info=True)
+
+
+def outbound_deliver_many(outbound_ids: Iterable[int]) -> list[int]:
+    """Send recorded mails over one connection to the mail server; the ids to try again.
+
+    Each mail is sent and recorded as :func:`outbound_deliver` does, one after the other,
+    so a burst of acknowledgements costs one connection (and TLS handshake and login)
+    rather than one each. Returned, for the caller to retry one by one: the mails that
+    failed for a reason that may pass, their error recorded. After such a failure the
+    connection is closed, in case the server dropped the conversation, and opened afresh
+    for the next mail. When it cannot be opened at all, the mails still to send are
+    recorded as failed with that error, as each would have been on its own, rather than
+    each waiting for an unreachable server in turn.
+    """
+    outbound_ids = list(outbound_ids)
+    retry: list[int] = []
+    unreachable: Exception | None = None
+    # Read together: the rows were recorded by the job that queued this one, for it alone.
+    rows = OutboundMail.objects.in_bulk(outbound_ids)
+    connection = get_connection()
+    try:
+        for outbound_id in outbound_ids:
+            try:
+                outbound = rows.get(outbound_id)
+                if outbound is None or outbound.state not in _SENDABLE:
+                    continue
+                if unreachable is None:
+                    try:
+                        connection.open()  # once: nothing happens while it is open
+                    except Exception as exc:
+                        unreachable = exc
+                if unreachable is not None:
+                    if _record_failure(outbound, unreachable):
+                        retry.append(outbound_id)
+                    continue
+                _send(outbound, connection)
+            except Exception as exc:
+                logger.warning("Outgoing mail %s was not sent, for now: %s", outbound_id, exc)
+                retry.append(outbound_id)
+                _close_quietly(connection)
+    finally:
+        _close_quietly(connection)
+    if unreachable is not None:
+        logger.warning("Could not reach the mail server: %s", unreachable)
+    return retry

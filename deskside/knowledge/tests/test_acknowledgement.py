@@ -149,7 +149,7 @@ def test_a_failing_search_is_logged_and_the_mail_still_goes(
     def broken(*args: object, **kwargs: object) -> list[object]:
         raise RuntimeError("search engine on fire")
 
-    monkeypatch.setattr("deskside.knowledge.selectors.search_articles", broken)
+    monkeypatch.setattr("deskside.knowledge.selectors.search_articles_each", broken)
     with commit():
         ticket = open_ticket(personas, "Printer jams", "The printer jams.")
     [got] = smtp.messages
