@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from typing import cast
+from typing import TypeVar, cast
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -93,10 +93,12 @@ def smtp_settings(port: int) -> override_settings:
     )
 
 
+S = TypeVar("S", bound=SmtpSink)
+
+
 @contextmanager
-def running_sink() -> Iterator[SmtpSink]:
-    """Start a sink on a free loopback port with Django pointed at it; stop it afterwards."""
-    sink = SmtpSink()
+def serving_sink(sink: S) -> Iterator[S]:
+    """Run ``sink`` on a free loopback port with Django pointed at it; stop it afterwards."""
     port = free_port()
     controller = Controller(sink, hostname=HOST, port=port)
     controller.start()
@@ -105,6 +107,13 @@ def running_sink() -> Iterator[SmtpSink]:
             yield sink
     finally:
         controller.stop()
+
+
+@contextmanager
+def running_sink() -> Iterator[SmtpSink]:
+    """A plain sink, served as :func:`serving_sink` does."""
+    with serving_sink(SmtpSink()) as sink:
+        yield sink
 
 
 def ensure_ticket_catalogue() -> None:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.db import transaction
 from django.test import override_settings
@@ -17,10 +16,10 @@ from deskside.mail import notifications, tasks
 from deskside.mail.models import OutboundKind, OutboundMail, OutboundState
 from deskside.mail.outbound import outbound_record
 from deskside.mail.tests.smtp_sink import (
-    HOST,
     SmtpSink,
     ensure_ticket_catalogue,
     free_port,
+    serving_sink,
     smtp_settings,
 )
 from deskside.testing import Personas
@@ -54,22 +53,12 @@ class CountingSink(SmtpSink):
         return await super().handle_DATA(server, session, envelope)
 
 
-@contextmanager
-def counting_sink() -> Iterator[CountingSink]:
-    sink = CountingSink()
-    port = free_port()
-    controller = Controller(sink, hostname=HOST, port=port)
-    controller.start()
-    try:
-        with smtp_settings(port), override_settings(BASE_URL="https://help.example.com"):
-            yield sink
-    finally:
-        controller.stop()
-
-
 @pytest.fixture
 def smtp() -> Iterator[CountingSink]:
-    with counting_sink() as sink:
+    with (
+        serving_sink(CountingSink()) as sink,
+        override_settings(BASE_URL="https://help.example.com"),
+    ):
         yield sink
 
 
