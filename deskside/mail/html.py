@@ -110,7 +110,7 @@ def html_to_text(html: str) -> str:
         renderer.close()
     except Exception:
         # Imported here: the parser imports this module for its HTML handling.
-        from deskside.mail.parsing import clean_text
+        from deskside.mail.headers import clean_text
 
         return clean_text(re.sub(r"<[^>]*>", " ", html))
     return renderer.text()

@@ -35,8 +35,9 @@ from django.utils.translation import gettext as _
 from deskside.accounts import permissions
 from deskside.accounts.models import User
 from deskside.mail.apply import Release, apply_to_desk, prefetch
+from deskside.mail.headers import clean_text, extract_message_id
 from deskside.mail.models import InboundMessage, InboundSource, InboundState, Mailbox
-from deskside.mail.parsing import ParsedMail, clean_text, extract_message_id, parse_message
+from deskside.mail.parsing import ParsedMail, parse_message
 from deskside.system.memo import memo_clear, memo_scope
 
 logger = logging.getLogger(__name__)

@@ -321,9 +321,10 @@ def too_large_prepare(inbound_id: int) -> list[int]:
     does not accept, or beyond the per-address hourly cap.
     """
     from deskside.mail.apply import is_automatic, is_our_own
+    from deskside.mail.headers import header_block
     from deskside.mail.intake import max_message_bytes
     from deskside.mail.models import InboundMessage, InboundState
-    from deskside.mail.parsing import UnparseableMessage, header_block, parse_message
+    from deskside.mail.parsing import UnparseableMessage, parse_message
 
     inbound = InboundMessage.objects.select_related("mailbox").filter(pk=inbound_id).first()
     if inbound is None or inbound.state != InboundState.REJECTED:

@@ -6,7 +6,9 @@ can be read, and only a message with nothing readable at all raises
 :class:`UnparseableMessage`); every charset problem degrades to readable text; HTML is
 cleaned with an allow-list and remote images are dropped so the server never fetches
 them and no reader is tracked; header values are cleaned of control characters before
-they go anywhere near the database.
+they go anywhere near the database (header values are read by
+:mod:`deskside.mail.headers`; this module walks the MIME tree, trims quoted history and
+assembles :class:`ParsedMail`).
 
 Nothing here decides what a message *means* (loops, threading, who sent it): the flags
 are parsed so the intake's later steps can decide.
@@ -14,24 +16,31 @@ are parsed so the intake's later steps can decide.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import codecs
 import contextlib
 import email
 import email.policy
 import email.utils
-import hashlib
 import logging
 import mimetypes
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import Message
-from email.parser import BytesHeaderParser
-from typing import TYPE_CHECKING
 
+from deskside.mail.headers import (
+    RAW_HEADER_POLICY,
+    Headers,
+    clean_header_text,
+    clean_text,
+    decode_bytes,
+    decode_words,
+    extract_message_id,
+    header_block,
+    message_ids,
+    normalise_message_id,
+    parse_date,
+)
 from deskside.mail.html import html_to_text, sanitise_html
 from deskside.tickets.attachments import UploadedFile, safe_filename
 
@@ -40,21 +49,6 @@ logger = logging.getLogger(__name__)
 # Deeper MIME nesting than this is not mail a person wrote; stop walking rather than
 # recurse without end.
 MAX_DEPTH = 20
-MAX_MESSAGE_ID_LENGTH = 255
-
-# Names mail clients use that Python's codecs do not know.
-_CHARSET_ALIASES = {
-    "ks_c_5601-1987": "cp949",
-    "ks_c_5601": "cp949",
-    "x-mac-roman": "mac_roman",
-    "macintosh": "mac_roman",
-    "x-sjis": "shift_jis",
-    "unicode-1-1-utf-8": "utf-8",
-    "utf8": "utf-8",
-    "x-user-defined": "latin-1",
-    "unknown-8bit": "utf-8",
-    "x-unknown": "utf-8",
-}
 
 
 class UnparseableMessage(Exception):
@@ -113,345 +107,6 @@ class ParsedMail:
     html: str = ""  # sanitised; "" when the sender sent no HTML
     attachments: list[MailAttachment] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)  # what was wrong with the message
-
-
-# --- Small, total helpers ---------------------------------------------------------------
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
-_MSGID = re.compile(r"<([^<>\s]+)>")
-
-
-def _fix_surrogates(value: str) -> str:
-    # The email package keeps undecodable header bytes as lone surrogates; turn them back
-    # into bytes and decode those properly (raw UTF-8 headers are common).
-    if not _ESCAPED_BYTE.search(value):
-        return value
-    try:
-        return decode_bytes(value.encode("utf-8", "surrogateescape"), "utf-8")
-    except UnicodeError:
-        return value.encode("utf-8", "replace").decode("utf-8", "replace")
-
-
-def clean_text(value: str) -> str:
-    """Text safe to store and show: valid Unicode, no NULs or other control characters."""
-    value = _fix_surrogates(value)
-    value = value.encode("utf-8", "replace").decode("utf-8")
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROL.sub("", value)
-
-
-def clean_header_text(value: str) -> str:
-    """A header value on one line with runs of whitespace collapsed."""
-    return " ".join(clean_text(value).split())
-
-
-def decode_bytes(data: bytes, charset: str | None) -> str:
-    """Decode with the declared charset, degrading to UTF-8, Windows-1252, then Latin-1.
-
-    Strict first, so a part that declares UTF-8 but is really Latin-1 is noticed and
-    read as Latin-1 instead of being filled with replacement characters. Latin-1 maps
-    every byte, so this never raises.
-    """
-    tried: list[str] = []
-    name = (charset or "").strip().strip("\"'").lower()
-    name = _CHARSET_ALIASES.get(name, name)
-    for candidate in (name, "utf-8", "cp1252"):
-        if not candidate:
-            continue
-        try:
-            normalised = codecs.lookup(candidate).name
-        except (LookupError, ValueError):
-            continue
-        if normalised in tried:
-            continue
-        tried.append(normalised)
-        try:
-            return data.decode(normalised)
-        except (UnicodeError, LookupError, ValueError, TypeError):
-            # LookupError too: bytes.decode refuses codecs that are not text encodings.
-            continue
-    return data.decode("latin-1", errors="replace")
-
-
-def normalise_message_id(value: str | None) -> str | None:
-    """The first Message-ID in a header value, without brackets; None if there is none.
-
-    Brackets are optional here because some broken mailers leave them out. An ID too long
-    to index is replaced by a digest of itself, so it still matches itself and nothing else.
-    """
-    if not value:
-        return None
-    value = clean_text(value)
-    match = _MSGID.search(value)
-    token = match.group(1) if match else (value.split() or [""])[0].strip("<>")
-    if not token:
-        return None
-    if len(token) > MAX_MESSAGE_ID_LENGTH:
-        token = "sha256:" + hashlib.sha256(token.encode("utf-8")).hexdigest()
-    return token
-
-
-def message_ids(value: str | None) -> list[str]:
-    """Every Message-ID in a References or In-Reply-To value, in order, without repeats."""
-    if not value:
-        return []
-    value = clean_text(value)
-    found = _MSGID.findall(value) or [t.strip("<>") for t in value.replace(",", " ").split()]
-    result: list[str] = []
-    for token in found:
-        normalised = normalise_message_id(f"<{token}>")
-        if normalised and normalised not in result:
-            result.append(normalised)
-    return result
-
-
-def header_block(raw: bytes) -> bytes:
-    """Only the header section of a raw message, without reading through a large body."""
-    for separator in (b"\r\n\r\n", b"\n\n"):
-        end = raw.find(separator)
-        if end != -1:
-            return raw[: end + len(separator)]
-    return raw
-
-
-def extract_message_id(raw: bytes) -> str | None:
-    """The normalised Message-ID header, read tolerantly from the header block only.
-
-    Used before the message is stored, so it must never raise.
-    """
-    try:
-        headers = BytesHeaderParser(policy=email.policy.compat32).parsebytes(header_block(raw))
-        value = headers.get("Message-ID")
-        return normalise_message_id(str(value)) if value is not None else None
-    except Exception:  # a message we cannot read the ID of is still stored, by its hash
-        logger.warning("Could not read the Message-ID of an incoming message", exc_info=True)
-        return None
-
-
-# --- Headers ----------------------------------------------------------------------------
-
-if TYPE_CHECKING:
-    _Compat32 = email.policy.Compat32[Message]
-else:
-    _Compat32 = email.policy.Compat32
-
-
-class _RawHeaderPolicy(_Compat32):
-    """compat32 parsing, with every header read back as the sender wrote it, unfolded.
-
-    The modern policy (``email.policy.default``) turns each header it is asked for into
-    a parsed object, which costs more than parsing the rest of the message; plain compat32
-    returns an ``email.header.Header`` with the bytes already replaced when a header holds
-    raw 8-bit bytes. Here a value is always the original text, undecodable bytes kept as
-    lone surrogates, and this module decodes encoded words, 8-bit bytes and addresses
-    itself, with its own charset fallbacks. Line breaks are removed (unfolding) exactly as
-    the modern policy does, so MIME parameters and Date values read the same.
-    """
-
-    def header_fetch_parse(self, name: str, value: str) -> str:
-        return _unfold(value)
-
-
-_POLICY = _RawHeaderPolicy()
-
-
-def _unfold(value: str) -> str:
-    return value.replace("\r", "").replace("\n", "")
-
-
-# An RFC 2047 encoded word, found as email.header finds them: =?charset?Q-or-B?text?=
-_ENCODED_WORD = re.compile(r"=\?([^?]*?)\?([qQbB])\?(.*?)\?=")
-_Q_ESCAPE = re.compile(rb"=([0-9A-Fa-f]{2})")
-
-
-def _word_bytes(encoding: str, text: str) -> bytes:
-    """The bytes an encoded word's text stands for; ValueError when it cannot be read."""
-    data = text.encode("ascii", "surrogateescape")  # real non-ASCII: UnicodeEncodeError
-    if encoding in "qQ":
-        return _Q_ESCAPE.sub(lambda m: bytes.fromhex(m.group(1).decode()), data.replace(b"_", b" "))
-    # Base64, as leniently as the email package reads it: fix the padding, then ignore
-    # characters outside the alphabet.
-    missing = b"==="[: 4 - len(data) % 4] if len(data) % 4 else b""
-    with contextlib.suppress(binascii.Error):
-        return base64.b64decode(data + missing, validate=True)
-    with contextlib.suppress(binascii.Error):
-        return base64.b64decode(data, validate=False)
-    with contextlib.suppress(binascii.Error):
-        return base64.b64decode(data + b"==", validate=False)
-    return data  # not base64 at all: the text as it is
-
-
-def _decode_words(value: str) -> str:
-    """A header value as clean text: RFC 2047 encoded words and raw 8-bit bytes decoded,
-    each with the charset fallbacks.
-
-    Adjacent encoded words in one charset are joined before decoding, so a character split
-    across two words survives; whitespace between encoded words is dropped (RFC 2047). A
-    word that cannot be decoded is kept as written.
-    """
-    if "=?" not in value:
-        return clean_text(value)
-    pieces: list[str | tuple[bytes, str]] = []
-    position = 0
-    for match in _ENCODED_WORD.finditer(value):
-        text = value[position : match.start()]
-        position = match.end()
-        charset = match.group(1).partition("*")[0]  # drop an RFC 2231 language tag
-        try:
-            data = _word_bytes(match.group(2), match.group(3))
-        except ValueError:
-            pieces.append(text + match.group(0))
-            continue
-        last = pieces[-1] if pieces else None
-        if isinstance(last, tuple) and not text.strip(" \t"):
-            if last[1].lower() == charset.lower():
-                pieces[-1] = (last[0] + data, last[1])
-                continue
-        elif text:
-            pieces.append(text)
-        pieces.append((data, charset))
-    pieces.append(value[position:])
-    return clean_text(
-        "".join(
-            _fix_surrogates(piece) if isinstance(piece, str) else decode_bytes(*piece)
-            for piece in pieces
-        )
-    )
-
-
-_PLACEHOLDER = re.compile("\ue000([0-9]+)\ue001")
-_PLAUSIBLE_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\Z")
-
-
-def _without_comments(value: str) -> str:
-    """An address header value without its (comments), which are never part of a name.
-
-    Quoted strings are left alone; with unbalanced quotes or brackets the value is
-    returned unchanged for the address parser to make what it can of it.
-    """
-    if "(" not in value:
-        return value
-    out: list[str] = []
-    depth = 0
-    quoted = escaped = False
-    for char in value:
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif quoted:
-            quoted = char != '"'
-        elif char == '"' and not depth:
-            quoted = True
-        elif char == "(":
-            depth += 1
-            continue
-        elif char == ")" and depth:
-            depth -= 1
-            if not depth:
-                out.append(" ")
-            continue
-        if not depth:
-            out.append(char)
-    return value if depth or quoted else "".join(out)
-
-
-def _address_pairs(name: str, value: str) -> list[tuple[str, str]]:
-    """(display name, address) pairs in one raw address header value.
-
-    Encoded words are set aside before the value is split, so a comma, bracket or
-    parenthesis inside an encoded display name cannot split or cut an address; they are
-    decoded afterwards, in display names only.
-    """
-    words: list[str] = []
-
-    def set_aside(match: re.Match[str]) -> str:
-        words.append(match.group(0))
-        return f"\ue000{len(words) - 1}\ue001"
-
-    def restore(text: str) -> str:
-        return _PLACEHOLDER.sub(
-            lambda m: words[int(m.group(1))] if int(m.group(1)) < len(words) else m.group(0),
-            text,
-        )
-
-    protected = _without_comments(_ENCODED_WORD.sub(set_aside, value))
-    pairs = [
-        (_decode_words(restore(display)), restore(address))
-        for display, address in email.utils.getaddresses([protected])
-    ]
-    found = [address for _, address in pairs if address]
-    if any(not _PLAUSIBLE_ADDRESS.match(address) for address in found) or (
-        not found and "@" in value
-    ):
-        # Not mail a client wrote ("a@b c@d", a name without an address), or refused by
-        # a stricter getaddresses (Python 3.11.10 and later): the full RFC 5322 parser is
-        # slow, but better at recovering what the sender meant.
-        with contextlib.suppress(Exception):
-            header = email.policy.default.header_factory(name, value)
-            recovered = [
-                (_decode_words(address.display_name or ""), address.addr_spec or "")
-                for address in getattr(header, "addresses", ())
-            ]
-            return recovered or pairs
-    return pairs
-
-
-class _Headers:
-    """A message's headers by lower-cased name, as the sender wrote them but unfolded."""
-
-    def __init__(self, message: Message) -> None:
-        self._values: dict[str, list[str]] = {}
-        for name, value in message.raw_items():
-            self._values.setdefault(name.lower(), []).append(_unfold(str(value)))
-
-    def raw(self, name: str) -> list[str]:
-        return self._values.get(name.lower(), [])
-
-    def first(self, name: str) -> str:
-        """The first value, decoded (encoded words and raw 8-bit bytes) and cleaned."""
-        values = self.raw(name)
-        return _decode_words(values[0]) if values else ""
-
-    def ids(self, name: str, *, every: bool = False) -> str:
-        """A Message-ID, In-Reply-To or References value (every one of them, joined, if
-        asked), cleaned but not decoded: RFC 2047 does not apply to IDs, and
-        :func:`extract_message_id` must find the same ID in the same message."""
-        values = self.raw(name) if every else self.raw(name)[:1]
-        return " ".join(clean_text(value) for value in values)
-
-    def addresses(self, name: str) -> list[tuple[str, str]]:
-        """(display name, address) pairs; the address lower-cased, blanks skipped."""
-        result = []
-        for value in self.raw(name):
-            try:
-                pairs = _address_pairs(name, value)
-            except Exception:  # noqa: S112  (one unreadable header; read the others)
-                continue
-            for display, address in pairs:
-                address = clean_header_text(address).strip("<>").lower()
-                if address and address != "<>":
-                    result.append((clean_header_text(display), address))
-        return result
-
-
-def _parse_date(headers: _Headers) -> datetime | None:
-    values = headers.raw("Date")
-    if not values:
-        return None
-    try:
-        value = email.utils.parsedate_to_datetime(values[0])
-    except Exception:
-        # Raw 8-bit bytes or control characters in it: try again with them decoded.
-        try:
-            value = email.utils.parsedate_to_datetime(headers.first("Date"))
-        except Exception:
-            return None
-    if value.tzinfo is None:
-        # "-0000" and missing zones mean "unknown local time"; UTC is the honest guess.
-        value = value.replace(tzinfo=UTC)
-    return value
 
 
 # --- Trimming quoted history and signatures ---------------------------------------------
@@ -570,7 +225,7 @@ def _filename(part: Message, content_type: str, number: int) -> str:
         name = part.get_filename() or ""
     except Exception:
         name = ""
-    name = clean_header_text(_decode_words(name))
+    name = clean_header_text(decode_words(name))
     if not name:
         extension = mimetypes.guess_extension(content_type) or (
             ".txt" if content_type.startswith("text/") else ".bin"
@@ -632,7 +287,7 @@ class _Walker:
             if content_type == "text/html":
                 self.html_parts.append(_part_text(part))
                 return
-        content_id = normalise_message_id(_decode_words(part.get("Content-ID") or "")) or ""
+        content_id = normalise_message_id(decode_words(part.get("Content-ID") or "")) or ""
         self.parsed.attachments.append(
             MailAttachment(
                 name=_filename(part, content_type, len(self.parsed.attachments) + 1),
@@ -652,12 +307,12 @@ class _Walker:
                 extract_message_id(content)
             )
         try:
-            name = _decode_words(part.get_filename() or "")
+            name = decode_words(part.get_filename() or "")
         except Exception:
             name = ""
         if not name and isinstance(inner, Message):
             try:
-                name = _decode_words(inner.get("Subject") or "")
+                name = decode_words(inner.get("Subject") or "")
             except Exception:
                 name = ""
         name = safe_filename(clean_header_text(name) or "Forwarded message")
@@ -675,11 +330,11 @@ class _Walker:
             if not isinstance(block, Message):
                 continue
             try:
-                recipient = _decode_words(
+                recipient = decode_words(
                     str(block.get("Final-Recipient") or block.get("Original-Recipient"))
                 )
-                action = _decode_words(block.get("Action") or "")
-                status = _decode_words(block.get("Status") or "")
+                action = decode_words(block.get("Action") or "")
+                status = decode_words(block.get("Status") or "")
             except Exception:  # noqa: S112  (one unreadable recipient block; read the rest)
                 continue
             address = clean_header_text(recipient.split(";", 1)[-1]).strip("<>").lower()
@@ -722,7 +377,7 @@ def parse_message(raw: bytes) -> ParsedMail:
     if not raw or not raw.strip():
         raise UnparseableMessage("The message is empty.")
     try:
-        message = email.message_from_bytes(raw, policy=_POLICY)
+        message = email.message_from_bytes(raw, policy=RAW_HEADER_POLICY)
     except Exception as exc:  # RecursionError on absurd nesting, parser bugs
         logger.warning("Could not parse an incoming message's structure", exc_info=True)
         parsed = ParsedMail(defects=[f"The message structure could not be read: {exc!r}"])
@@ -732,7 +387,7 @@ def parse_message(raw: bytes) -> ParsedMail:
             raise UnparseableMessage("Nothing readable was found in the message.") from exc
         return parsed
 
-    headers = _Headers(message)
+    headers = Headers(message)
     parsed = ParsedMail()
     senders = headers.addresses("From")
     if senders:
@@ -744,7 +399,7 @@ def parse_message(raw: bytes) -> ParsedMail:
     parsed.message_id = normalise_message_id(headers.ids("Message-ID"))
     parsed.in_reply_to = message_ids(headers.ids("In-Reply-To"))
     parsed.references = message_ids(headers.ids("References", every=True))
-    parsed.date = _parse_date(headers)
+    parsed.date = parse_date(headers)
     if headers.raw("Return-Path"):
         return_path = clean_header_text(headers.first("Return-Path"))
         parsed.return_path = return_path.strip("<>").lower()
@@ -805,7 +460,7 @@ def header_summary(raw: bytes) -> HeaderSummary:
     """
     block = header_block(raw)
     try:
-        headers = _Headers(email.message_from_bytes(block, policy=_POLICY))
+        headers = Headers(email.message_from_bytes(block, policy=RAW_HEADER_POLICY))
         senders = headers.addresses("From")
         from_name, from_address = senders[0] if senders else ("", "")
         return HeaderSummary(
@@ -813,7 +468,7 @@ def header_summary(raw: bytes) -> HeaderSummary:
             from_address=from_address,
             to=[address for _, address in headers.addresses("To")],
             subject=clean_header_text(headers.first("Subject")),
-            date=_parse_date(headers),
+            date=parse_date(headers),
         )
     except Exception:  # a list of mail must still show the rows it cannot read
         logger.warning("Could not read the headers of a stored message", exc_info=True)

@@ -126,9 +126,7 @@ def test_rate_limit_counts_in_one_statement_and_ended_windows_are_dropped(
 
 
 @pytest.mark.django_db
-def test_rate_limit_uses_the_cache_when_redis_is_configured(
-    settings: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_rate_limit_uses_the_cache_when_redis_is_configured(settings: Any) -> None:
     from deskside.system.models import RateCounter
 
     settings.REDIS_URL = "redis://127.0.0.1:6379/0"

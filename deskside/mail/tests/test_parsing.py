@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from deskside.mail.headers import decode_bytes, extract_message_id
 from deskside.mail.html import sanitise_html
 from deskside.mail.parsing import (
     ParsedMail,
     UnparseableMessage,
-    decode_bytes,
-    extract_message_id,
     header_summary,
     parse_message,
     trim_text,
