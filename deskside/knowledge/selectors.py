@@ -135,6 +135,10 @@ def _portal_listed(article: Article) -> bool:
     return article.state == ArticleState.PUBLISHED and article.visibility == Visibility.PUBLIC
 
 
+# The memo key for portal_lists_articles(); knowledge.services forgets it on every write.
+PORTAL_LISTS_ARTICLES = "knowledge_portal_lists_articles"
+
+
 def _read_portal_lists_articles() -> bool:
     return Article.objects.filter(
         state=ArticleState.PUBLISHED, visibility=Visibility.PUBLIC
@@ -147,7 +151,7 @@ def portal_lists_articles() -> bool:
     One cheap query, read once per :func:`~deskside.system.memo.memo_scope`: a batch of
     acknowledgements on a desk without a knowledge base searches nothing at all.
     """
-    return memoized("knowledge_portal_lists_articles", _read_portal_lists_articles)
+    return memoized(PORTAL_LISTS_ARTICLES, _read_portal_lists_articles)
 
 
 def articles_suggested(user: User, queries: Sequence[str], limit: int) -> list[ArticleHit]:

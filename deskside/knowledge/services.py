@@ -30,7 +30,9 @@ from deskside.knowledge.models import (
 )
 from deskside.knowledge.policies import may_write_articles
 from deskside.knowledge.search import article_queue_reindex
+from deskside.knowledge.selectors import PORTAL_LISTS_ARTICLES
 from deskside.lib.markdown import render_markdown
+from deskside.system.memo import memo_forget
 from deskside.tickets.models import StatusKind, Ticket
 
 COMMENT_MAX = 2000
@@ -64,6 +66,13 @@ def _check(title: str, body: str) -> None:
         errors["body"] = _("Write the article's text.")
     if errors:
         raise ValidationError(errors)
+
+
+def _changed(article: Article) -> None:
+    """After any write to an article: re-index it, and forget what this unit of work
+    remembered about whether the portal lists any article (it may have just changed)."""
+    article_queue_reindex(article.pk)
+    memo_forget(PORTAL_LISTS_ARTICLES)
 
 
 def _record_revision(article: Article, editor: User | None) -> ArticleRevision:
@@ -109,7 +118,7 @@ def article_create(
         updated_at=now,
     )
     _record_revision(article, actor)
-    article_queue_reindex(article.pk)
+    _changed(article)
     return article
 
 
@@ -134,7 +143,7 @@ def article_update(*, article: Article, actor: User | None, **changes: object) -
     article.updated_at = timezone.now()
     article.save()
     _record_revision(article, actor)
-    article_queue_reindex(article.pk)
+    _changed(article)
     return article
 
 
@@ -147,7 +156,7 @@ def article_publish(*, article: Article, actor: User | None) -> Article:
         article.published_at = timezone.now()
     article.updated_at = timezone.now()
     article.save(update_fields=["state", "published_at", "updated_at"])
-    article_queue_reindex(article.pk)
+    _changed(article)
     return article
 
 
@@ -158,7 +167,7 @@ def article_archive(*, article: Article, actor: User | None) -> Article:
     article.state = ArticleState.ARCHIVED
     article.updated_at = timezone.now()
     article.save(update_fields=["state", "updated_at"])
-    article_queue_reindex(article.pk)
+    _changed(article)
     return article
 
 
@@ -169,7 +178,7 @@ def article_unpublish(*, article: Article, actor: User | None) -> Article:
     article.state = ArticleState.DRAFT
     article.updated_at = timezone.now()
     article.save(update_fields=["state", "updated_at"])
-    article_queue_reindex(article.pk)
+    _changed(article)
     return article
 
 

@@ -243,17 +243,23 @@ def inbound_process_with_batch(message_id: int, /) -> None:
         .order_by("received_at", "id")
         .values_list("pk", flat=True)[: BATCH_SIZE - 1]
     )
-    inbound_process_many([message_id, *others])
+    _process_batch([message_id, *others], extras=frozenset(others))
 
 
-def _process_batch(message_ids: list[int]) -> None:
+def _process_batch(message_ids: list[int], *, extras: frozenset[int] = frozenset()) -> None:
+    """Apply ``message_ids`` in one write transaction (see :func:`inbound_process_many`).
+
+    ``extras`` are messages taken along only because they were waiting: one that is no
+    longer fresh when the batch starts was taken meanwhile by another worker's batch, and
+    is left to it (and to its own job) rather than processed here one by one.
+    """
     fresh = set(
         InboundMessage.objects.filter(
             pk__in=message_ids, state=InboundState.RECEIVED, attempts=0
         ).values_list("pk", flat=True)
     )
     for message_id in message_ids:
-        if message_id not in fresh:
+        if message_id not in fresh and message_id not in extras:
             inbound_process(message_id)  # tried before, done already, or set aside
     if not fresh:
         return

@@ -12,7 +12,11 @@ from deskside.accounts.models import User
 from deskside.knowledge import services
 from deskside.knowledge.models import ArticleState, Visibility
 from deskside.knowledge.search import ArticleHit, search_articles
-from deskside.knowledge.selectors import articles_suggested, suggestion_queries
+from deskside.knowledge.selectors import (
+    articles_suggested,
+    portal_lists_articles,
+    suggestion_queries,
+)
 from deskside.knowledge.tests.conftest import Capture, Library
 from deskside.mail.notifications import _suggested_articles
 from deskside.system.memo import memo_scope
@@ -118,3 +122,23 @@ def test_with_articles_the_suggestions_are_unchanged(
         assert not hidden & {
             hit.article.pk for hit in articles_suggested(personas.agent, queries, 8)
         }
+
+
+def test_publishing_inside_a_scope_is_seen_at_once(personas: Personas) -> None:
+    # A batch remembers "no article for everyone"; a publication in the same unit of
+    # work must not be hidden behind that answer (nor an unpublication behind "yes").
+    with memo_scope():
+        assert portal_lists_articles() is False
+        article = services.article_create(
+            actor=personas.agent, title="Printer paper jams", body="Open the printer tray."
+        )
+        assert portal_lists_articles() is False  # a draft lists nothing
+        services.article_publish(article=article, actor=personas.agent)
+        assert portal_lists_articles() is True
+        services.article_unpublish(article=article, actor=personas.agent)
+        assert portal_lists_articles() is False
+        services.article_publish(article=article, actor=personas.agent)
+        services.article_update(
+            article=article, actor=personas.agent, visibility=Visibility.INTERNAL
+        )
+        assert portal_lists_articles() is False

@@ -575,3 +575,24 @@ def test_a_batch_reads_shared_settings_once_not_per_message(
     with django_assert_max_num_queries(25 * 8 + 15):
         intake.inbound_process_many(ids)
     assert set(InboundMessage.objects.values_list("state", flat=True)) == {InboundState.PROCESSED}
+
+
+def test_waiting_mail_another_worker_took_meanwhile_is_left_to_it(db: None) -> None:
+    # Two worker threads: this job chose three waiting messages to take along, but before
+    # its batch started another batch counted an attempt on the last one and is working
+    # on it. This batch must not process that one on its own as well (a second attempt
+    # and two more write transactions); its own job still will if the other batch fails.
+    stored = [inbound_store(raw=message(n), source="lmtp", mailbox=None).inbound for n in range(4)]
+    own, *others = (row.pk for row in stored)
+    taken = others[-1]
+    InboundMessage.objects.filter(pk=taken).update(attempts=1)
+    intake._process_batch([own, *others], extras=frozenset(others))
+    rows = {row.pk: row for row in InboundMessage.objects.all()}
+    assert [rows[pk].state for pk in (own, *others[:-1])] == [InboundState.PROCESSED] * 3
+    assert (rows[taken].state, rows[taken].attempts) == (InboundState.RECEIVED, 1)
+    # The job's own message is never skipped, even when it is not fresh any more.
+    from deskside.mail.tasks import inbound_process_task
+
+    inbound_process_task(taken)
+    taken_row = InboundMessage.objects.get(pk=taken)
+    assert (taken_row.state, taken_row.attempts) == (InboundState.PROCESSED, 2)
