@@ -8,7 +8,13 @@ import pytest
 from django.test import override_settings
 
 from deskside.browser_testing import browser, page, phone_page  # noqa: F401  (fixtures)
-from deskside.testing import Personas, make_personas, personas  # noqa: F401  (fixtures)
+from deskside.testing import (  # noqa: F401  (fixtures)
+    Personas,
+    make_personas,
+    personas,
+    redis_cache,
+    redis_url,
+)
 
 
 @pytest.fixture(autouse=True)

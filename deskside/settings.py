@@ -213,7 +213,7 @@ if REDIS_URL:
 else:
     # Shared by every web and worker process on the machine, unlike the local-memory cache,
     # so who is looking at a ticket is seen across gunicorn workers. (Rate limits count in
-    # their own table without Redis: deskside/lib/ratelimit.py.)
+    # their own table without Redis: deskside/system/ratelimit.py.)
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",

@@ -7,7 +7,9 @@ administrator. Every persona's password is :data:`PASSWORD`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -89,3 +91,49 @@ def make_personas() -> Personas:
 @pytest.fixture
 def personas(db: None) -> Personas:
     return make_personas()
+
+
+# --- A real Redis ---------------------------------------------------------------------------
+
+# Tests that exercise the Redis paths use this server and database (emptied before and
+# after each test); DESKSIDE_TEST_REDIS_URL points them elsewhere.
+TEST_REDIS_URL = "redis://127.0.0.1:6379/14"
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A real, empty Redis database. Skipped when none answers, except in CI (CI=true),
+    where the suite must not pass without having run the Redis paths."""
+    import os
+
+    import redis
+
+    url = os.environ.get("DESKSIDE_TEST_REDIS_URL", TEST_REDIS_URL)
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        client.close()
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis is required in CI and did not answer at {url}: {exc}")
+        pytest.skip(f"no Redis at {url} ({exc}); set DESKSIDE_TEST_REDIS_URL")
+    client.flushdb()
+    try:
+        yield url
+    finally:
+        client.flushdb()
+        client.close()
+
+
+@pytest.fixture
+def redis_cache(redis_url: str, settings: Any) -> str:
+    """Django's cache in that Redis, and ``REDIS_URL`` set, as with ``DESKSIDE_REDIS_URL``."""
+    settings.REDIS_URL = redis_url
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": "deskside",
+        }
+    }
+    return redis_url

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from deskside.accounts import services
 from deskside.accounts.forms import MagicLinkForm, SetupForm, SignInForm
 from deskside.accounts.models import User, normalise_email
-from deskside.lib import ratelimit
+from deskside.system import ratelimit
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 

@@ -21,7 +21,7 @@ from ninja.utils import check_csrf
 from deskside.accounts.models import ApiToken, TokenScope, User
 from deskside.accounts.services import ApiTokenRejected, api_token_check
 from deskside.api.errors import ApiError, csrf_failed, not_authenticated
-from deskside.lib import ratelimit
+from deskside.system import ratelimit
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 # The rate limit is counted per token in windows of this many seconds.

@@ -33,10 +33,10 @@ from django.utils import translation
 
 from deskside.accounts.models import EmailAddress, User
 from deskside.knowledge import selectors as knowledge_selectors
-from deskside.lib import ratelimit
 from deskside.mail.models import OutboundKind, OutboundMail, OutboundState, SuppressedReason
 from deskside.mail.outbound import outbound_record
 from deskside.sla.phrasing import expected_answer_phrase
+from deskside.system import ratelimit
 from deskside.tickets.models import Channel, Message, MessageKind, StatusKind, Ticket
 
 logger = logging.getLogger(__name__)

@@ -32,7 +32,7 @@ class ConfigVersion(models.Model):
 
 
 class RateCounter(models.Model):
-    """Attempts so far in one fixed window of one rate limit (see deskside/lib/ratelimit.py).
+    """Attempts so far in one fixed window of one rate limit (see deskside/system/ratelimit.py).
 
     Counted with one upsert per attempt, shared by every process using the database. Rows
     of windows that have ended are deleted by a periodic job.

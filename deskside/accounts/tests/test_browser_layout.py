@@ -10,7 +10,7 @@ from pytest_django.live_server_helper import LiveServer
 from deskside.accounts import services
 from deskside.accounts.models import normalise_email
 from deskside.browser_testing import require_vendored_assets
-from deskside.lib import ratelimit
+from deskside.system import ratelimit
 from deskside.testing import PASSWORD, Personas
 
 PUBLIC_PAGES = ["/accounts/sign-in/", "/accounts/sign-in-link/", "/accounts/password-reset/"]

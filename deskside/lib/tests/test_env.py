@@ -2,11 +2,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from deskside.lib import ratelimit
 from deskside.lib.env import ConfigError, Env, parse_database_url
 
 
@@ -89,51 +87,3 @@ def test_database_urls() -> None:
 def test_bad_database_urls(url: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         parse_database_url(url)
-
-
-@pytest.mark.django_db
-def test_rate_limit_counts_per_identity() -> None:
-    assert ratelimit.hit("t", "a", limit=2, window=60)
-    assert ratelimit.hit("t", "a", limit=2, window=60)
-    assert not ratelimit.hit("t", "a", limit=2, window=60)
-    assert ratelimit.is_limited("t", "a", limit=2, window=60)
-    assert ratelimit.hit("t", "b", limit=2, window=60)
-    ratelimit.reset("t", "a", window=60)
-    assert ratelimit.hit("t", "a", limit=2, window=60)
-
-
-@pytest.mark.django_db
-def test_rate_limit_counts_in_one_statement_and_ended_windows_are_dropped(
-    django_assert_num_queries: Any,
-) -> None:
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from deskside.system.models import RateCounter
-    from deskside.system.services import rate_counters_expire
-
-    with django_assert_num_queries(1):
-        assert ratelimit.hit("t", "c", limit=5, window=60)
-    with django_assert_num_queries(1):
-        assert ratelimit.hit("t", "c", limit=5, window=60)
-    counter = RateCounter.objects.get()
-    assert counter.count == 2
-    assert timezone.now() < counter.expires_at <= timezone.now() + timedelta(seconds=60)
-    assert rate_counters_expire() == 0
-    assert rate_counters_expire(now=counter.expires_at) == 1
-    assert not ratelimit.is_limited("t", "c", limit=1, window=60)
-
-
-@pytest.mark.django_db
-def test_rate_limit_uses_the_cache_when_redis_is_configured(settings: Any) -> None:
-    from deskside.system.models import RateCounter
-
-    settings.REDIS_URL = "redis://127.0.0.1:6379/0"
-    # The database cache of the test settings stands in for Redis: the same cache API.
-    assert ratelimit.hit("t", "d", limit=1, window=60)
-    assert not ratelimit.hit("t", "d", limit=1, window=60)
-    assert ratelimit.is_limited("t", "d", limit=1, window=60)
-    ratelimit.reset("t", "d", window=60)
-    assert ratelimit.hit("t", "d", limit=1, window=60)
-    assert not RateCounter.objects.exists()

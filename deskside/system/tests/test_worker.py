@@ -58,3 +58,46 @@ def test_worker_refuses_a_database_without_its_tables(tmp_path: Path) -> None:
     [line] = result.stderr.splitlines()
     assert line.startswith("deskside: The database is missing ")
     assert "Run 'deskside migrate'" in line
+
+
+QUEUE_AN_EXPIRY_JOB = """
+from datetime import timedelta
+from django.utils import timezone
+from deskside.system.models import RateCounter
+from deskside.system.tasks import rate_counters_expire_task
+RateCounter.objects.create(name="ended", count=1, expires_at=timezone.now() - timedelta(minutes=1))
+rate_counters_expire_task()
+"""
+
+
+def _counters(database: Path) -> int:
+    with sqlite3.connect(database) as db:
+        return int(db.execute("SELECT COUNT(*) FROM system_ratecounter").fetchone()[0])
+
+
+def test_with_redis_a_job_queued_by_one_process_is_run_by_the_worker(
+    tmp_path: Path, redis_url: str
+) -> None:
+    from huey import PriorityRedisHuey
+
+    data = tmp_path / "data"
+    assert run_deskside(data, "migrate", DESKSIDE_REDIS_URL=redis_url).returncode == 0
+    # Queued by another process (as a web process would) while no worker runs: the job
+    # waits in Redis, not in the SQLite queue of the data folder.
+    queued = run_deskside(data, "shell", "-c", QUEUE_AN_EXPIRY_JOB, DESKSIDE_REDIS_URL=redis_url)
+    assert queued.returncode == 0, queued.stderr
+    queue = PriorityRedisHuey("deskside", url=redis_url)
+    assert queue.pending_count() == 1
+    assert not (data / "jobs.sqlite3").exists()
+    assert _counters(data / "deskside.sqlite3") == 1
+    with running(data, "worker", "--threads", "1", DESKSIDE_REDIS_URL=redis_url) as worker:
+        wait_for(
+            lambda: _counters(data / "deskside.sqlite3") == 0 or None,
+            timeout=30,
+            what="the worker to run the job queued in Redis",
+            child=worker,
+        )
+        assert queue.pending_count() == 0
+        assert worker.stop(signal.SIGTERM) == 0, worker.describe()
+        assert "Traceback" not in worker.stderr
+    assert not (data / "jobs.sqlite3").exists()

@@ -292,7 +292,16 @@ def test_canned_reply_placeholders_are_filled_but_never_evaluated(
     assert text == "Ada Requester{Ada}"
 
 
-def test_presence_shows_other_agents(client: Client, personas: Personas, ticket: Ticket) -> None:
+@pytest.mark.parametrize("shared_cache", ["database", "redis"])
+def test_presence_shows_other_agents(
+    client: Client,
+    personas: Personas,
+    ticket: Ticket,
+    shared_cache: str,
+    request: pytest.FixtureRequest,
+) -> None:
+    if shared_cache == "redis":  # as with DESKSIDE_REDIS_URL: the cache in a real Redis
+        redis_url = request.getfixturevalue("redis_cache")
     client.force_login(personas.other_agent)
     client.post(url("ticket_presence", ticket), {"state": "replying"})
     client.force_login(personas.agent)
@@ -302,6 +311,12 @@ def test_presence_shows_other_agents(client: Client, personas: Personas, ticket:
     assert "Yuri Agent is replying" in body
     others = presence.presence_others(ticket_id=ticket.pk, user=personas.other_agent)
     assert [(p.name, p.state) for p in others] == [("Xena Agent", "viewing")]
+    if shared_cache == "redis":  # kept there, so every web process sees it
+        import redis
+
+        with redis.Redis.from_url(redis_url) as server:
+            [key] = server.keys(f"deskside:*tickets:presence:{ticket.pk}")
+            assert 0 < server.ttl(key) <= presence.PRESENCE_SECONDS
 
 
 def test_executive_sees_ticket(client: Client, personas: Personas, ticket: Ticket) -> None:
