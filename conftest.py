@@ -10,6 +10,7 @@ from django.test import override_settings
 from deskside.browser_testing import browser, page, phone_page  # noqa: F401  (fixtures)
 from deskside.testing import (  # noqa: F401  (fixtures)
     Personas,
+    commit,
     make_personas,
     personas,
     redis_cache,

@@ -7,7 +7,8 @@ administrator. Every persona's password is :data:`PASSWORD`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,3 +138,18 @@ def redis_cache(redis_url: str, settings: Any) -> str:
         }
     }
     return redis_url
+
+
+# --- After commit ---------------------------------------------------------------------------
+
+# ``with commit():`` runs the after-commit hooks of what happens inside (so the jobs they
+# queue, which run inline in tests) when the block ends, as a real commit would.
+Commit = Callable[[], AbstractContextManager[Any]]
+
+
+@pytest.fixture
+def commit(
+    django_capture_on_commit_callbacks: Callable[..., AbstractContextManager[Any]],
+) -> Commit:
+    """Run the after-commit hooks (and so the jobs) of what happens inside, at its end."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)

@@ -23,6 +23,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from deskside.accounts.models import User
+from deskside.lib.oncommit import on_commit_outside_savepoints, registered_hook
 from deskside.mail import notifications
 from deskside.mail.outbound import outbound_deliver, outbound_deliver_many
 from deskside.system.memo import memo_clear, memo_scope
@@ -303,26 +304,15 @@ def _queue(
         return
     actor_id = actor.pk if actor is not None else None
     queued: Event = (event, ticket_id, actor_id, message_id, assignee_id)
-    connection = transaction.get_connection()
-    if not connection.in_atomic_block:
+    if not transaction.get_connection().in_atomic_block:
         # Autocommit: the change is saved already, and on_commit runs the job right away.
         transaction.on_commit(lambda: notify_many_task([queued]), robust=True)
         return
-    waiting = next(
-        (
-            hook.waiting
-            for _ids, hook, _robust in connection.run_on_commit
-            if isinstance(hook, _Send)
-        ),
-        None,
-    )
-    if waiting is None:
-        waiting = _Waiting()
+    sending = registered_hook(_Send)
+    waiting = sending.waiting if sending is not None else _Waiting()
     transaction.on_commit(_Event(waiting, queued), robust=True)
     send = waiting.last = _Send(waiting)
-    # What transaction.on_commit records outside any savepoint: no savepoint ids, so no
-    # savepoint rollback removes it (rolling back the whole transaction does).
-    connection.run_on_commit.append((set(), send, True))
+    on_commit_outside_savepoints(send)
 
 
 def mail_queue_ticket_created(ticket: Ticket, actor: User) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from django.db import transaction
 from huey.contrib.djhuey import db_task
 
+from deskside.lib.oncommit import registered_hook
 from deskside.search.interface import index_ticket, index_tickets
 
 
@@ -48,12 +49,6 @@ def search_queue_reindex(ticket_id: int) -> None:
     waiting id (a rolled-back one included, which is harmless: indexing reads the saved
     ticket) and the others find none.
     """
-    connection = transaction.get_connection()
-    waiting = next(
-        (hook for _ids, hook, _robust in connection.run_on_commit if isinstance(hook, _Waiting)),
-        None,
-    )
-    if waiting is None:
-        waiting = _Waiting()
+    waiting = registered_hook(_Waiting) or _Waiting()
     waiting.ids.add(ticket_id)
     transaction.on_commit(waiting, robust=True)

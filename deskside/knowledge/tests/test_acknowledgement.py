@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,26 +11,18 @@ from django.test import override_settings
 
 from deskside.knowledge import services
 from deskside.knowledge.models import Article, Visibility
-from deskside.knowledge.tests.conftest import Capture
 from deskside.mail.tests.smtp_sink import SmtpSink, ensure_ticket_catalogue, running_sink
-from deskside.testing import Personas
+from deskside.testing import Commit, Personas
 from deskside.tickets import services as ticket_services
 from deskside.tickets.models import Channel, Ticket
 
 pytestmark = pytest.mark.django_db
-
-Commit = Callable[[], AbstractContextManager[Any]]
 
 
 @pytest.fixture
 def smtp() -> Iterator[SmtpSink]:
     with running_sink() as sink, override_settings(BASE_URL="https://help.example.com"):
         yield sink
-
-
-@pytest.fixture
-def commit(django_capture_on_commit_callbacks: Capture) -> Commit:
-    return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
 @pytest.fixture

@@ -30,7 +30,6 @@ from deskside.tickets import services
 from deskside.tickets.models import Channel, MessageKind, Ticket
 
 FIXTURES = Path(__file__).parent / "fixtures"
-Commit = Callable[..., AbstractContextManager[Any]]
 _numbers = count(1)
 
 
@@ -48,12 +47,6 @@ def desk(personas: Personas) -> Personas:
 @pytest.fixture
 def mailbox(desk: Personas) -> Mailbox:
     return Mailbox.objects.create(address="help@deskside.test", name="Help", default_team=desk.team)
-
-
-@pytest.fixture
-def commit(django_capture_on_commit_callbacks: Commit) -> Callable[[], AbstractContextManager[Any]]:
-    """Run the after-commit hooks (and so the mail jobs) of what happens inside."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
 def mail(

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -22,13 +21,12 @@ from deskside.mail.tests.smtp_sink import (
     serving_sink,
     smtp_settings,
 )
-from deskside.testing import Personas
+from deskside.testing import Commit, Personas
 from deskside.tickets import services
 from deskside.tickets.models import Channel, Status, StatusKind, Ticket
 
 pytestmark = pytest.mark.django_db
 
-Commit = Callable[[], AbstractContextManager[Any]]
 TRY_LATER = "451 4.3.0 Mailbox busy, try again later"
 
 
@@ -60,11 +58,6 @@ def smtp() -> Iterator[CountingSink]:
         override_settings(BASE_URL="https://help.example.com"),
     ):
         yield sink
-
-
-@pytest.fixture
-def commit(django_capture_on_commit_callbacks: Callable[..., Any]) -> Commit:
-    return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
 @pytest.fixture

@@ -38,7 +38,6 @@ from deskside.tickets.models import Channel, Ticket
 
 pytestmark = pytest.mark.django_db
 
-Commit = Callable[..., AbstractContextManager[Any]]
 _numbers = count(1)
 
 
@@ -46,12 +45,6 @@ _numbers = count(1)
 def desk(personas: Personas) -> Personas:
     ensure_ticket_catalogue()
     return personas
-
-
-@pytest.fixture
-def commit(django_capture_on_commit_callbacks: Commit) -> Callable[[], AbstractContextManager[Any]]:
-    """Run the after-commit hooks (and so the mail jobs) of what happens inside."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
 @pytest.fixture

@@ -20,19 +20,12 @@ from deskside.tickets.models import Channel, MessageKind, Status, StatusKind, Ti
 pytestmark = pytest.mark.django_db
 
 NOTE = "The print queue was stuck; we cleared it. If it happens again, restart the printer."
-Commit = Callable[..., AbstractContextManager[Any]]
 
 
 @pytest.fixture
 def smtp() -> Iterator[SmtpSink]:
     with running_sink() as sink, override_settings(BASE_URL="https://help.example.com"):
         yield sink
-
-
-@pytest.fixture
-def commit(django_capture_on_commit_callbacks: Commit) -> Callable[[], AbstractContextManager[Any]]:
-    """Run the after-commit hooks (and so the mail jobs) of what happens inside."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
 @pytest.fixture

@@ -46,7 +46,6 @@ from deskside.tickets.models import Category, Channel, Ticket, TicketEvent
 pytestmark = pytest.mark.django_db
 
 BASE_URL = "https://help.example.com"
-Commit = Callable[..., AbstractContextManager[Any]]
 
 
 @pytest.fixture
@@ -115,12 +114,6 @@ def timeline(ticket: Ticket, action: str) -> list[str]:
 def sink() -> Iterator[SmtpSink]:
     with running_sink() as sink, override_settings(BASE_URL=BASE_URL):
         yield sink
-
-
-@pytest.fixture
-def commit(django_capture_on_commit_callbacks: Commit) -> Callable[[], AbstractContextManager[Any]]:
-    """Run what the code queues for after commit (the mail jobs, inline) at the block's end."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
 # --- Which tickets climb a ladder ----------------------------------------------------------
