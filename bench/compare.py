@@ -59,7 +59,7 @@ from bench.common import (  # noqa: E402
     source_commit,
     write_docs_section,
 )
-from bench.load import MakeRequest, run_load, wait_until_up  # noqa: E402
+from bench.load import MakeRequest, run_load, wait_until_up, wrk_version  # noqa: E402
 
 PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgresql://postgres@127.0.0.1:5432")
 DESK_DB = "deskside_bench_cmp"
@@ -88,8 +88,8 @@ class Scale:
 
 
 SCALES = {
-    "small": Scale((20_000,), 20_000, 200, 60, 2_000, 1_000, 3, 2, 30, 8.0),
-    "1m": Scale((100_000, 1_000_000), 1_000_000, 400, 100, 5_000, 1_000, 3, 3, 30, 60.0),
+    "small": Scale((20_000,), 20_000, 1_000, 60, 2_000, 1_000, 3, 2, 30, 8.0),
+    "1m": Scale((100_000, 1_000_000), 1_000_000, 2_000, 100, 5_000, 1_000, 3, 3, 30, 60.0),
 }
 WORKLOADS = ("create", "raw", "pages", "sla", "intake")
 
@@ -476,6 +476,7 @@ def versions(peer: Any) -> dict[str, Any]:
         "deskside": importlib.metadata.version("deskside"),
         "deskside_commit": source_commit(),
         "django_helpdesk": PEER_VERSION,
+        "load_generator": wrk_version(),
     }
     if peer is not None:
         with contextlib.suppress(Exception):  # the figures matter more than this record
@@ -817,7 +818,8 @@ def markdown(report: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
         "",
         f"Machine: {m['cores']} cores, {m['memory_gb']} GB, {m['cpu']}. Python {v['python']}, "
         f"Django {v['django']}, PostgreSQL {v['postgresql']}, Deskside {v['deskside']} "
-        f"({v['deskside_commit'][:10] or 'unknown commit'}), {peer_name}. "
+        f"({v['deskside_commit'][:10] or 'unknown commit'}), {peer_name}; HTTP load from "
+        f"{v.get('load_generator', 'Python threads (http.client)')}. "
         f"Medians of {report['runs']} runs (min to max in brackets); the whole run took "
         f"{report['seconds'] // 60} min {report['seconds'] % 60} s.",
         "",

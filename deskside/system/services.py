@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -44,23 +44,36 @@ def database_update() -> int:
     return pending
 
 
-def config_version(name: str) -> int:
-    """The current version of one kind of cached configuration (0 before any edit).
+CONFIG_VERSIONS = "config_versions"
 
-    Read once per :func:`~deskside.system.memo.memo_scope` (a batch of mail asks for
-    every message); :func:`config_version_bump` forgets the remembered value.
+
+def config_versions() -> dict[str, int]:
+    """Every kind of cached configuration's current version, in one query.
+
+    Read once per :func:`~deskside.system.memo.memo_scope`, so one unit of work that asks
+    after several kinds (a new ticket: its default status and the SLA policies) reads the
+    few rows of this table once; :func:`config_version_bump` forgets the remembered value.
     """
+    return memoized(CONFIG_VERSIONS, _read_config_versions)
 
-    def read() -> int:
-        found = ConfigVersion.objects.filter(name=name).values_list("version", flat=True).first()
-        return int(found or 0)
 
-    return memoized(("config_version", name), read)
+def _read_config_versions() -> dict[str, int]:
+    # Plain SQL: asked by every new ticket, and the ORM's query building would cost more
+    # than the query (a few rows of names and integers, which need no conversion).
+    table = connection.ops.quote_name(ConfigVersion._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT name, version FROM {table}")  # noqa: S608  (a model's table)
+        return {str(name): int(version) for name, version in cursor.fetchall()}
+
+
+def config_version(name: str) -> int:
+    """The current version of one kind of cached configuration (0 before any edit)."""
+    return int(config_versions().get(name, 0))
 
 
 def config_version_bump(name: str) -> None:
     """Mark one kind of configuration as changed, inside the caller's transaction."""
-    memo_forget(("config_version", name))
+    memo_forget(CONFIG_VERSIONS)
     with transaction.atomic():
         updated = ConfigVersion.objects.filter(name=name).update(version=F("version") + 1)
         if not updated:

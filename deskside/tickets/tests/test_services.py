@@ -248,3 +248,57 @@ def test_resolution_note_is_mailed_to_the_requester(
     assert NOTE in sent.body
     assert f"/portal/tickets/{ticket.pk}/" in sent.body
     assert "Xena from IT" in sent.body
+
+
+def _create(personas: Personas, subject: str = "Printer jams") -> Ticket:
+    return services.ticket_create(
+        actor=personas.requester,
+        requester=personas.requester,
+        subject=subject,
+        body="It jams on every page.",
+        channel=Channel.PORTAL,
+    )
+
+
+def _status_reads(captured: Any) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if "tickets_status" in q["sql"]]
+
+
+def test_the_default_status_is_read_once_per_process_and_version(personas: Personas) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _create(personas, "First")  # fills this process's copy
+    with CaptureQueriesContext(connection) as captured:
+        ticket = _create(personas, "Second")
+    assert _status_reads(captured) == []
+    # Both configuration versions (statuses and SLA) come from one read of their table.
+    versions = [q for q in captured.captured_queries if "system_configversion" in q["sql"]]
+    assert len(versions) == 1
+    assert ticket.status.kind == StatusKind.NEW
+
+
+def test_an_edited_default_status_applies_to_the_next_ticket(personas: Personas) -> None:
+    _create(personas, "Before")
+    new = Status.objects.get(kind=StatusKind.NEW, is_default_for_kind=True)
+    new.is_default_for_kind = False
+    new.save()
+    triage = Status.objects.create(
+        name="Triage", kind=StatusKind.NEW, requester_label="Received", is_default_for_kind=True
+    )
+    assert _create(personas, "After").status == triage
+
+
+def test_a_status_edit_made_by_another_process_is_seen(personas: Personas) -> None:
+    """Another process's edit reaches this one only through the committed version row."""
+    from deskside.system.services import config_version_bump
+
+    triage = Status.objects.create(name="Triage", kind=StatusKind.NEW, requester_label="Received")
+    assert _create(personas, "Before").status != triage  # this process now keeps the old default
+    # As another process leaves it: rows and version changed, this process's copy not
+    # dropped (a queryset update sends no signal here).
+    Status.objects.filter(kind=StatusKind.NEW).update(is_default_for_kind=False)
+    Status.objects.filter(pk=triage.pk).update(is_default_for_kind=True)
+    assert _create(personas, "Unseen").status != triage  # the version has not moved yet
+    config_version_bump(services.STATUSES_CONFIG)
+    assert _create(personas, "After").status == triage
