@@ -279,7 +279,12 @@ def ticket_create_with_message(
                 ticket_tag_add(ticket=ticket, actor=actor, name=name, _checked=True)
         else:
             # A new ticket without tags has none: whoever shows it need not ask the database.
-            ticket._prefetched_objects_cache = {"tags": Tag.objects.none()}  # type: ignore[attr-defined]  # Django internal
+            # Stored as prefetch_related stores it (already evaluated), so reading it does
+            # not even run the empty query through the ORM's compiler.
+            no_tags = Tag.objects.none()
+            no_tags._result_cache = []
+            no_tags._prefetch_done = True  # type: ignore[attr-defined]  # Django internal
+            ticket._prefetched_objects_cache = {"tags": no_tags}  # type: ignore[attr-defined]  # Django internal
         return ticket, message
 
 
