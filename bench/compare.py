@@ -745,7 +745,7 @@ def table(report: dict[str, Any]) -> list[dict[str, Any]]:
         if c16:
             share = 100 * c16["median"] / raw["median"]
             met = share >= 30
-            plain("Deskside create, 16 clients, as % of raw insert", "%", f"{share:.0f} %",
+            plain("Deskside create, 16 clients, as % of raw insert", "%", f"{share:.1f} %",
                   target="≥ 30 %", met="yes" if met else "no", why="" if met else WHY)  # fmt: skip
 
     for tickets in report["stages"]:
