@@ -123,7 +123,7 @@ def _script(
             f"{_lua_string(body) if body else 'nil'}}}"
         )
     ok_table = ", ".join(f"[{status}] = true" for status in ok)
-    deadline = "nil" if max_seconds is None else str(math.ceil(max_seconds))
+    deadline = "nil" if max_seconds is None else repr(float(max_seconds))
     return (
         "local requests = {\n" + ",\n".join(entries) + "\n}\n"
         f"local ok = {{{ok_table}}}\n"

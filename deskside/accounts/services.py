@@ -329,7 +329,8 @@ def api_token_authenticate(*, raw_token: str) -> User:
 class _TokenQuery(NamedTuple):
     sql: str
     converters: list[tuple[int, list[Any], Col]]  # (column, converters, expression)
-    token_columns: int
+    token_fields: list[str]  # attnames, in the order of the selected columns
+    user_fields: list[str]
 
 
 # Per database alias: the SQL is written once per process (see _token_with_person).
@@ -362,7 +363,10 @@ def _token_query(using: str) -> _TokenQuery:
         f"WHERE t.{quote(token_hash)} = %s"
     )
     found = _token_queries[using] = _TokenQuery(
-        sql, converters, len(ApiToken._meta.concrete_fields)
+        sql,
+        converters,
+        [field.attname for field in ApiToken._meta.concrete_fields],
+        [field.attname for field in User._meta.concrete_fields],
     )
     return found
 
@@ -389,11 +393,9 @@ def _token_with_person(token_hash: str) -> ApiToken | None:
     for position, converters, expression in query.converters:
         for converter in converters:
             values[position] = converter(values[position], expression, conn)
-    split = query.token_columns
-    token_fields = [field.attname for field in ApiToken._meta.concrete_fields]
-    user_fields = [field.attname for field in User._meta.concrete_fields]
-    token = ApiToken.from_db(using, token_fields, values[:split])
-    token.user = User.from_db(using, user_fields, values[split:])
+    split = len(query.token_fields)
+    token = ApiToken.from_db(using, query.token_fields, values[:split])
+    token.user = User.from_db(using, query.user_fields, values[split:])
     return token
 
 

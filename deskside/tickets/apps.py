@@ -11,6 +11,9 @@ class TicketsConfig(AppConfig):
     verbose_name = "Tickets and the agent console"
 
     def ready(self) -> None:
-        from deskside.tickets import policies, signals  # noqa: F401  (policies register with the gate)
+        from deskside.tickets import (
+            policies,  # noqa: F401  (registers with the gate)
+            signals,
+        )
 
         signals.connect()

@@ -6,7 +6,6 @@ gate, that they may do it; nothing here trusts its caller to have checked.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -25,7 +24,6 @@ from deskside.lib.markdown import render_markdown
 from deskside.mail import tasks as mail
 from deskside.search.tasks import search_queue_reindex
 from deskside.system.memo import memo_scope
-from deskside.system.services import config_version, config_version_bump
 from deskside.tickets.attachments import UploadedFile, attachments_save
 from deskside.tickets.models import (
     ACTIVE_KINDS,
@@ -45,6 +43,7 @@ from deskside.tickets.models import (
     TicketLink,
     TicketSettings,
 )
+from deskside.tickets.statuses import default_status
 
 SUBJECT_MAX = 250
 RESOLUTION_NOTE_MIN = 20
@@ -55,42 +54,6 @@ class _Unset:
 
 
 UNSET: Any = _Unset()
-
-
-# Every new ticket needs the default status for its kind. Each process keeps them until
-# the statuses' version moves (a row bumped in the same transaction as any status edit, by
-# deskside/tickets/signals.py), as the SLA policies and the coach's dictionary are kept.
-STATUSES_CONFIG = "statuses"
-_default_statuses: dict[str, tuple[int, Status | None]] = {}
-
-
-def statuses_changed() -> None:
-    """Record an edit to the statuses (inside its transaction) and drop this process's copy."""
-    _default_statuses.clear()
-    config_version_bump(STATUSES_CONFIG)
-
-
-def default_status(kind: str) -> Status:
-    """The status a ticket of ``kind`` gets when nobody chose one (kept per process and
-    version of the statuses; a copy, so no caller can change the kept one)."""
-    version = config_version(STATUSES_CONFIG)
-    kept = _default_statuses.get(kind)
-    if kept is None or kept[0] != version:
-        kept = _default_statuses[kind] = (version, _default_status(kind))
-    status = kept[1]
-    if status is None:
-        raise ValidationError(
-            _("No status of kind %(kind)s exists. Ask an administrator to add one."),
-            params={"kind": kind},
-        )
-    return copy.copy(status)
-
-
-def _default_status(kind: str) -> Status | None:
-    status = Status.objects.filter(kind=kind, is_default_for_kind=True).first()
-    if status is None:
-        status = Status.objects.filter(kind=kind).order_by("position").first()
-    return status
 
 
 def _record(
@@ -214,6 +177,9 @@ def _add_message(
 
 
 @transaction.atomic
+# One memo scope: the default status and the SLA policies both ask the configuration
+# versions, which one query then answers.
+@memo_scope()
 def ticket_create_with_message(
     *,
     actor: User,
@@ -229,63 +195,60 @@ def ticket_create_with_message(
     files: Sequence[UploadedFile] = (),
 ) -> tuple[Ticket, Message]:
     """:func:`ticket_create`, also returning the ticket's first message (just written)."""
-    # One memo scope: the default status and the SLA policies both ask the configuration
-    # versions, which one query then answers.
-    with memo_scope():
-        if actor.pk != requester.pk and not actor.uses_console:
-            raise PermissionDenied(_("You can only ask for help for yourself."))
-        if not requester.is_active:
-            raise ValidationError({"requester": _("This person's account is switched off.")})
-        if channel not in Channel.values:
-            raise ValidationError({"channel": _("Unknown channel.")})
-        if priority not in Priority.values:
-            raise ValidationError({"priority": _("Priority must be 1, 2, 3 or 4.")})
-        if team is None and category is not None:
-            team = category.default_team
-        if assignee is not None and not assignee.uses_console:
-            raise ValidationError({"assignee": _("Tickets can only be assigned to IT staff.")})
-        now = timezone.now()
-        status = default_status(StatusKind.NEW if assignee is None else StatusKind.OPEN)
-        ticket = Ticket.objects.create(
-            subject=_clean_subject(subject),
-            requester=requester,
-            department_id=requester.department_id,
-            channel=channel,
-            category=category,
-            team=team,
-            assignee=assignee,
-            priority=priority,
-            status=status,
-            status_kind=status.kind,
-            created_at=now,
-            updated_at=now,
-            last_requester_activity_at=now if actor.pk == requester.pk else None,
-        )
-        message = _add_message(
-            ticket,
-            author=actor,
-            kind=MessageKind.PUBLIC,
-            body=_clean_body(body, "description"),
-            channel=channel,
-            files=files,
-        )
-        _record(ticket, actor, "created", "channel", "", channel)
-        # Before the acknowledgement is queued, so it can say when to expect an answer. The
-        # ticket is new, so it has no clocks to read back first.
-        _sla_changed(ticket, created=True)
-        mail.mail_queue_ticket_created(ticket, actor)
-        if tags:
-            for name in tags:
-                ticket_tag_add(ticket=ticket, actor=actor, name=name, _checked=True)
-        else:
-            # A new ticket without tags has none: whoever shows it need not ask the database.
-            # Stored as prefetch_related stores it (already evaluated), so reading it does
-            # not even run the empty query through the ORM's compiler.
-            no_tags = Tag.objects.none()
-            no_tags._result_cache = []
-            no_tags._prefetch_done = True  # type: ignore[attr-defined]  # Django internal
-            ticket._prefetched_objects_cache = {"tags": no_tags}  # type: ignore[attr-defined]  # Django internal
-        return ticket, message
+    if actor.pk != requester.pk and not actor.uses_console:
+        raise PermissionDenied(_("You can only ask for help for yourself."))
+    if not requester.is_active:
+        raise ValidationError({"requester": _("This person's account is switched off.")})
+    if channel not in Channel.values:
+        raise ValidationError({"channel": _("Unknown channel.")})
+    if priority not in Priority.values:
+        raise ValidationError({"priority": _("Priority must be 1, 2, 3 or 4.")})
+    if team is None and category is not None:
+        team = category.default_team
+    if assignee is not None and not assignee.uses_console:
+        raise ValidationError({"assignee": _("Tickets can only be assigned to IT staff.")})
+    now = timezone.now()
+    status = default_status(StatusKind.NEW if assignee is None else StatusKind.OPEN)
+    ticket = Ticket.objects.create(
+        subject=_clean_subject(subject),
+        requester=requester,
+        department_id=requester.department_id,
+        channel=channel,
+        category=category,
+        team=team,
+        assignee=assignee,
+        priority=priority,
+        status=status,
+        status_kind=status.kind,
+        created_at=now,
+        updated_at=now,
+        last_requester_activity_at=now if actor.pk == requester.pk else None,
+    )
+    message = _add_message(
+        ticket,
+        author=actor,
+        kind=MessageKind.PUBLIC,
+        body=_clean_body(body, "description"),
+        channel=channel,
+        files=files,
+    )
+    _record(ticket, actor, "created", "channel", "", channel)
+    # Before the acknowledgement is queued, so it can say when to expect an answer. The
+    # ticket is new, so it has no clocks to read back first.
+    _sla_changed(ticket, created=True)
+    mail.mail_queue_ticket_created(ticket, actor)
+    if tags:
+        for name in tags:
+            ticket_tag_add(ticket=ticket, actor=actor, name=name, _checked=True)
+    else:
+        # A new ticket without tags has none: whoever shows it need not ask the database.
+        # Stored as prefetch_related stores it (already evaluated), so reading it does
+        # not even run the empty query through the ORM's compiler.
+        no_tags = Tag.objects.none()
+        no_tags._result_cache = []
+        no_tags._prefetch_done = True  # type: ignore[attr-defined]  # Django internal
+        ticket._prefetched_objects_cache = {"tags": no_tags}  # type: ignore[attr-defined]  # Django internal
+    return ticket, message
 
 
 def ticket_create(

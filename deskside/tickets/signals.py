@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models.signals import post_delete, post_save
 
 from deskside.tickets.models import Status
-from deskside.tickets.services import statuses_changed
+from deskside.tickets.statuses import statuses_changed
 
 
 def _changed(**kwargs: Any) -> None:

@@ -11,6 +11,7 @@ from deskside.portal import views
 from deskside.testing import Personas
 from deskside.tickets import services
 from deskside.tickets.models import Channel, Ticket
+from deskside.tickets.statuses import default_status
 
 LIST = reverse("portal:tickets")
 
@@ -52,7 +53,7 @@ def test_open_first_with_requester_labels(client: Client, personas: Personas) ->
     waiting = _ticket(personas.requester, "New VPN problem")
     services.ticket_reply(
         ticket=waiting, actor=personas.agent, body="Which office?",
-        status=services.default_status("waiting_requester"),
+        status=default_status("waiting_requester"),
     )  # fmt: skip
     client.force_login(personas.requester)
     page = client.get(LIST).content.decode()

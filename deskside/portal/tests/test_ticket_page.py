@@ -15,6 +15,7 @@ from deskside.testing import Personas
 from deskside.tickets import services
 from deskside.tickets.attachments import UploadedFile
 from deskside.tickets.models import Channel, LinkKind, StatusKind, Ticket, TicketLink
+from deskside.tickets.statuses import default_status
 
 NOTE = "The print queue was stuck. If it happens again, restart the printer before calling."
 
@@ -45,7 +46,7 @@ def test_page_shows_conversation_without_notes_and_a_plain_timeline(
     services.ticket_add_note(ticket=ticket, actor=personas.agent, body="SECRET internal note")
     services.ticket_reply(
         ticket=ticket, actor=personas.agent, body="Which **floor** are you on?",
-        status=services.default_status(StatusKind.WAITING_REQUESTER),
+        status=default_status(StatusKind.WAITING_REQUESTER),
     )  # fmt: skip
     client.force_login(personas.requester)
     page = client.get(_url("portal:ticket", ticket)).content.decode()

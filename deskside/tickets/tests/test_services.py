@@ -292,6 +292,7 @@ def test_an_edited_default_status_applies_to_the_next_ticket(personas: Personas)
 def test_a_status_edit_made_by_another_process_is_seen(personas: Personas) -> None:
     """Another process's edit reaches this one only through the committed version row."""
     from deskside.system.services import config_version_bump
+    from deskside.tickets.statuses import STATUSES_CONFIG
 
     triage = Status.objects.create(name="Triage", kind=StatusKind.NEW, requester_label="Received")
     assert _create(personas, "Before").status != triage  # this process now keeps the old default
@@ -300,5 +301,16 @@ def test_a_status_edit_made_by_another_process_is_seen(personas: Personas) -> No
     Status.objects.filter(kind=StatusKind.NEW).update(is_default_for_kind=False)
     Status.objects.filter(pk=triage.pk).update(is_default_for_kind=True)
     assert _create(personas, "Unseen").status != triage  # the version has not moved yet
-    config_version_bump(services.STATUSES_CONFIG)
+    config_version_bump(STATUSES_CONFIG)
     assert _create(personas, "After").status == triage
+
+
+def test_a_desk_without_a_status_of_the_kind_says_what_to_do(personas: Personas) -> None:
+    Status.objects.filter(kind=StatusKind.NEW).delete()
+    with pytest.raises(ValidationError) as refused:
+        _create(personas, "No status")
+    [message] = refused.value.messages
+    assert message == (
+        "This can't be saved because the desk has no “New” status set up. "
+        "Please ask an IT administrator to add one."
+    )
